@@ -1,0 +1,113 @@
+"""Metadata of the runtime schemas (design 5.1). Each Schema is materialized as a real table by
+``audiences.ddl``; ``audiences.dynamic`` builds the model classes that query those tables."""
+
+from django.db import models
+
+
+class AttributeType(models.TextChoices):
+    STRING = "string", "String"
+    TEXT = "text", "Long text"
+    INTEGER = "integer", "Integer"
+    DECIMAL = "decimal", "Decimal"
+    FLOAT = "float", "Float"
+    BOOLEAN = "boolean", "Yes / no"
+    DATE = "date", "Date"
+    DATETIME = "datetime", "Date and time"
+
+
+NUMERIC_TYPES = {AttributeType.INTEGER, AttributeType.DECIMAL, AttributeType.FLOAT}
+
+
+class Schema(models.Model):
+    """An entity of the company's data: customers, purchases, stores... One row = one table."""
+
+    name = models.CharField(
+        max_length=40, unique=True, help_text="Identifier used in rules and the API, e.g. customer."
+    )
+    label = models.CharField(max_length=200, blank=True, help_text="Plural name shown to staff.")
+    primary_key = models.CharField(
+        max_length=40, help_text="The attribute that identifies a record; required and unique."
+    )
+    version_field = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Optional datetime attribute: imports never overwrite a newer record with an older one.",
+    )
+    targeting = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Channel addresses when this schema can be targeted: {"email": "email", "sms": "phone"}.',
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.label or self.name
+
+    @property
+    def table_name(self):
+        return f"data_{self.name}"
+
+
+class Attribute(models.Model):
+    """A typed column of a schema's table."""
+
+    schema = models.ForeignKey(Schema, on_delete=models.CASCADE, related_name="attributes")
+    name = models.CharField(max_length=40)
+    type = models.CharField(max_length=10, choices=AttributeType.choices)
+    required = models.BooleanField(default=False, help_text="Records must have a value.")
+    indexed = models.BooleanField(default=False, help_text="Add an index for fast rules on it.")
+    enum = models.JSONField(
+        null=True, blank=True, help_text='Optional list of allowed values, e.g. ["FR", "DE"].'
+    )
+    precision = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Decimals only: total digits (default 18)."
+    )
+    scale = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Decimals only: digits after the point (default 4)."
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["schema", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["schema", "name"], name="attribute_unique_name")
+        ]
+
+    def __str__(self):
+        return f"{self.schema.name}.{self.name}"
+
+
+class Link(models.Model):
+    """A many-to-one link: ``via`` (an attribute of ``schema``) holds the primary key of ``to``.
+    ``reverse`` names the one-to-many link seen from ``to``."""
+
+    schema = models.ForeignKey(Schema, on_delete=models.CASCADE, related_name="links")
+    name = models.CharField(max_length=40)
+    to = models.ForeignKey(Schema, on_delete=models.PROTECT, related_name="incoming_links")
+    via = models.CharField(max_length=40, help_text="The attribute holding the linked key.")
+    reverse = models.CharField(
+        max_length=40, blank=True, help_text="Name of the one-to-many link on the other schema."
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["schema", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["schema", "name"], name="link_unique_name")]
+
+    def __str__(self):
+        return f"{self.schema.name}.{self.name} -> {self.to.name}"
+
+
+class SchemaGeneration(models.Model):
+    """One row. ``token`` changes with every committed schema change; every process compares it
+    with the token its models were built from (a rolled-back change never reuses a token)."""
+
+    value = models.BigIntegerField(default=0)
+    token = models.UUIDField(null=True)
+
+    def __str__(self):
+        return f"schema generation {self.value}"

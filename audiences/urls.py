@@ -1,0 +1,3 @@
+"""REST endpoints of the audiences app, mounted under /api/."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""REST endpoints of the campaigns app, mounted under /api/."""
+
+urlpatterns = []

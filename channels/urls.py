@@ -1,0 +1,3 @@
+"""REST endpoints of the channels app, mounted under /api/."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Public health endpoint (owned by the foundation work; see README)."""
+
+urlpatterns = []

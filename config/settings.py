@@ -1,0 +1,233 @@
+"""Settings, all from the environment (README, "Configuration").
+
+Two modes:
+- production (the default): every setting that has no safe default must be given, or start-up stops
+  with an ImproperlyConfigured error naming it;
+- local (``LOCAL_MODE=1``, set by ``make run`` and ``make test``, and implied under pytest): plain HTTP
+  on 127.0.0.1, a secret key generated once and kept in the dev data folder, mail written to files.
+"""
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name, default=None):
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def env_bool(name, default=False):
+    value = env(name)
+    if value is None:
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def env_int(name, default):
+    value = env(name)
+    try:
+        return default if value is None else int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
+
+
+TESTING = "PYTEST_VERSION" in os.environ
+LOCAL_MODE = env_bool("LOCAL_MODE", default=TESTING)
+DEV_DATA_DIR = Path(env("DEV_DATA_DIR", str(BASE_DIR / ".devdata")))
+
+
+def required(name, local_default=None):
+    """A setting that production must give; local mode falls back to ``local_default``."""
+    value = env(name)
+    if value is not None:
+        return value
+    if LOCAL_MODE and local_default is not None:
+        return local_default
+    raise ImproperlyConfigured(
+        f"The environment variable {name} is required in production "
+        "(set LOCAL_MODE=1, or use `make run`, for a local development server)."
+    )
+
+
+def local_secret_key():
+    """A key generated once per dev data folder and kept there."""
+    path = DEV_DATA_DIR / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def database_from_url(url):
+    """``postgresql://user:password@host:port/name?options`` to a Django DATABASES entry."""
+    parts = urlparse(url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ImproperlyConfigured(f"DATABASE_URL must be a postgresql:// URL, not {url!r}")
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    host = query.pop("host", None) or unquote(parts.hostname or "")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parts.path.lstrip("/")) or "postgres",
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": host,
+        "PORT": str(parts.port or ""),
+        "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": query,
+        "TEST": {"NAME": env("TEST_DATABASE_NAME")},
+    }
+
+
+SECRET_KEY = env("SECRET_KEY") or (local_secret_key() if LOCAL_MODE else required("SECRET_KEY"))
+DEBUG = env_bool("DEBUG", default=False)
+ALLOWED_HOSTS = [h.strip() for h in required("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
+PORT = env_int("PORT", 8000)
+SITE_URL = required("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+TIME_ZONE = env("TIME_ZONE", "UTC")
+USE_TZ = True
+LANGUAGE_CODE = "en-us"
+USE_I18N = True
+
+DATABASES = {"default": database_from_url(required("DATABASE_URL"))}
+REDIS_URL = required("REDIS_URL")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "config.apps.CampaignsAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_rq",
+    "polymorphic",
+    "audiences",
+    "channels",
+    "campaigns",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "audiences.middleware.SchemaGenerationMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "config" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / ".devdata" / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if not TESTING
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DEV_DATA_DIR / "media")))
+
+# Mail: Django's own variable names. Local mode without EMAIL_HOST writes mail to files.
+EMAIL_HOST = env("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "campaigns@localhost")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+elif LOCAL_MODE:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DEV_DATA_DIR / "mail")
+else:
+    EMAIL_HOST = required("EMAIL_HOST")
+
+# Security: production defaults are safe; local mode is plain HTTP on 127.0.0.1.
+SECURE_SSL_REDIRECT = not LOCAL_MODE and env_bool("SECURE_SSL_REDIRECT", default=True)
+SESSION_COOKIE_SECURE = not LOCAL_MODE
+CSRF_COOKIE_SECURE = not LOCAL_MODE
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = 0 if LOCAL_MODE else env_int("SECURE_HSTS_SECONDS", 3600)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+CSRF_TRUSTED_ORIGINS = [SITE_URL]
+X_FRAME_OPTIONS = "SAMEORIGIN"
+
+# Jobs: Redis carries wake-up calls only (design 3). The prefix lets parallel test processes and
+# several installations share one Redis.
+RQ_QUEUE_PREFIX = env("RQ_QUEUE_PREFIX", "")
+RQ_QUEUES = {
+    f"{RQ_QUEUE_PREFIX}{name}": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": timeout}
+    for name, timeout in (("default", 3600), ("engine", 6 * 3600), ("imports", 6 * 3600))
+}
+RQ_SHOW_ADMIN_LINK = True
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["config.api.permissions.StaffModelPermissions"],
+    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Orchestrated campaigns API",
+    "DESCRIPTION": "Schemas, records, audiences, campaigns, runs and deliveries.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+}
+
+# Product settings (each documented in README).
+DDL_LOCK_TIMEOUT = env("DDL_LOCK_TIMEOUT", "5s")
+COUNT_STATEMENT_TIMEOUT_MS = env_int("COUNT_STATEMENT_TIMEOUT_MS", 25000)
+POPULATION_RETENTION_DAYS = env_int("POPULATION_RETENTION_DAYS", 7)
+RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 60)
+TICK_SECONDS = env_int("TICK_SECONDS", 5)
+TRIGGER_MIN_INTERVAL_SECONDS = env_int("TRIGGER_MIN_INTERVAL_SECONDS", 60)

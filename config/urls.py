@@ -1,0 +1,20 @@
+"""URLs: the admin, the REST API under /api/ (one include per app), health, public endpoints."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+api_patterns = [
+    path("", include("audiences.urls")),
+    path("", include("channels.urls")),
+    path("", include("campaigns.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("admin/django-rq/", include("django_rq.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("", include("config.health")),
+]
