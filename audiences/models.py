@@ -111,3 +111,108 @@ class SchemaGeneration(models.Model):
 
     def __str__(self):
         return f"schema generation {self.value}"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class RecordImport(models.Model):
+    """One CSV import into a schema (design 5.2): its progress, counts and rejects."""
+
+    schema = models.ForeignKey(Schema, on_delete=models.CASCADE, related_name="imports")
+    file = models.FileField(upload_to="imports/", help_text="The uploaded CSV file.")
+    original_name = models.CharField(max_length=255, blank=True)
+    mode = models.CharField(max_length=10, default="upsert", help_text="upsert, insert or delete.")
+    missing_links = models.CharField(max_length=10, default="reject", help_text="reject or accept.")
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    total_bytes = models.BigIntegerField(default=0)
+    read_bytes = models.BigIntegerField(default=0)
+    rows = models.BigIntegerField(default=0, help_text="Data rows read so far.")
+    written = models.BigIntegerField(default=0)
+    skipped_older = models.BigIntegerField(default=0)
+    rejected = models.BigIntegerField(default=0)
+    rejects = models.JSONField(
+        default=list, blank=True, help_text='[{"row": 1, "message": "..."}], rows from 1.'
+    )
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Import {self.pk} into {self.schema.name}"
+
+    @property
+    def percent(self):
+        if self.status == ImportStatus.SUCCEEDED:
+            return 100.0
+        if not self.total_bytes:
+            return 0.0
+        return round(100.0 * self.read_bytes / self.total_bytes, 1)
+
+
+class Population(models.Model):
+    """A working set materialized in PostgreSQL (design 4): table ``pop_<id>`` holding the keys of
+    ``schema`` records plus added columns. See ``audiences.populations``."""
+
+    schema = models.ForeignKey(Schema, on_delete=models.PROTECT, related_name="populations")
+    count = models.BigIntegerField(default=0)
+    columns = models.JSONField(
+        default=list, blank=True, help_text='Added columns: [{"name": "total", "type": "decimal"}].'
+    )
+    label = models.CharField(max_length=200, blank=True, help_text="What produced it.")
+    keep = models.BooleanField(default=False, help_text="Never purged (snapshots of audiences).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Population {self.pk} ({self.count} {self.schema.name})"
+
+    @property
+    def table_name(self):
+        return f"pop_{self.pk}"
+
+
+class AudienceKind(models.TextChoices):
+    RULE = "rule", "Rule (evaluated each time it is used)"
+    SNAPSHOT = "snapshot", "Snapshot (fixed members)"
+
+
+class SavedAudience(models.Model):
+    """A named audience: a rule re-evaluated on use, or a snapshot of member keys."""
+
+    name = models.CharField(max_length=40, unique=True, help_text="Identifier used by in_audience.")
+    description = models.TextField(blank=True)
+    schema = models.ForeignKey(Schema, on_delete=models.PROTECT, related_name="audiences")
+    kind = models.CharField(max_length=10, choices=AudienceKind.choices, default=AudienceKind.RULE)
+    where = models.JSONField(default=dict, blank=True, help_text="The rule (design 5.3).")
+    population = models.ForeignKey(
+        Population, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    count = models.BigIntegerField(null=True, blank=True)
+    counted_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
