@@ -1,0 +1,1 @@
+"""REST views of the audiences app (thin: they call audiences.services)."""

@@ -1,0 +1,1 @@
+"""Business operations of the audiences app, as keyword-only functions in transactions."""
