@@ -1,0 +1,275 @@
+"""Campaigns: the graph (Activity, Transition), its immutable versions, runs and human tasks.
+
+The graph rows are the editable draft; a run never reads them: it reads the ``Version`` it is bound
+to (design 7). An activity's options live in one JSON ``options`` field validated by its kind
+(``campaigns.activities``); each kind has a thin proxy child model so the polymorphic admin can show
+per-kind forms and help texts.
+"""
+
+from django.conf import settings
+from django.db import models
+from polymorphic.models import PolymorphicModel
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CLOSED = "closed"
+    STOPPED = "stopped"
+    ARCHIVED = "archived"
+
+
+class Campaign(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    error_policy = models.JSONField(default=dict, blank=True, help_text="Design 5.4.")
+    schedule = models.JSONField(default=dict, blank=True, help_text="Design 5.4.")
+    variables = models.JSONField(default=list, blank=True, help_text="[{name, type, default}]")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    next_launch_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_triggered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("publish_campaign", "Can publish a campaign"),
+            ("run_campaign", "Can test-run, pause, resume, stop and close a campaign"),
+            ("trigger_campaign", "Can trigger a signal campaign"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Activity(PolymorphicModel):
+    """One node of the draft graph. ``key`` is the definition's ``id``."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="activities")
+    key = models.CharField(max_length=40)
+    type = models.CharField(max_length=40)
+    label = models.CharField(max_length=200, blank=True)
+    position = models.JSONField(null=True, blank=True, help_text="[x, y] on the canvas.")
+    options = models.JSONField(default=dict, blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "key"], name="activity_key_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.key} ({self.type})"
+
+
+def _proxy(kind, class_name):
+    meta = type("Meta", (), {"proxy": True, "verbose_name": kind.replace("_", " ")})
+    return type(class_name, (Activity,), {"__module__": __name__, "Meta": meta})
+
+
+BuildAudienceActivity = _proxy("build_audience", "BuildAudienceActivity")
+ReadAudienceActivity = _proxy("read_audience", "ReadAudienceActivity")
+CombineActivity = _proxy("combine", "CombineActivity")
+ForkActivity = _proxy("fork", "ForkActivity")
+AndJoinActivity = _proxy("and_join", "AndJoinActivity")
+TestActivity = _proxy("test", "TestActivity")
+WaitActivity = _proxy("wait", "WaitActivity")
+EndActivity = _proxy("end", "EndActivity")
+ApprovalActivity = _proxy("approval", "ApprovalActivity")
+
+PROXIES = {
+    "build_audience": BuildAudienceActivity,
+    "read_audience": ReadAudienceActivity,
+    "combine": CombineActivity,
+    "fork": ForkActivity,
+    "and_join": AndJoinActivity,
+    "test": TestActivity,
+    "wait": WaitActivity,
+    "end": EndActivity,
+    "approval": ApprovalActivity,
+}
+
+
+class Transition(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="transitions")
+    source = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="outbound")
+    port = models.CharField(max_length=40, default="out")
+    target = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="inbound")
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        return f"{self.source.key}.{self.port} -> {self.target.key}"
+
+
+class Version(models.Model):
+    """An immutable definition: numbered when published, unnumbered (null) for a test run."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(null=True, blank=True)
+    definition = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["campaign", "number", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "number"], name="version_number_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.campaign} v{self.number or 'test'}"
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    WAITING = "waiting"
+    PAUSED = "paused"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+FINAL_RUN = {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.STOPPED}
+
+
+class Run(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="runs")
+    version = models.ForeignKey(Version, on_delete=models.PROTECT, related_name="runs")
+    test = models.BooleanField(default=False)
+    variables = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    trigger = models.CharField(max_length=200, blank=True, help_text="What started it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Run {self.pk} of {self.campaign}"
+
+
+class ActivityRunStatus(models.TextChoices):
+    PENDING = "pending"
+    WAITING = "waiting"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+FINAL_ACTIVITY = {
+    ActivityRunStatus.SUCCEEDED,
+    ActivityRunStatus.FAILED,
+    ActivityRunStatus.SKIPPED,
+    ActivityRunStatus.CANCELLED,
+}
+
+
+class ActivityRun(models.Model):
+    """The state of one activity in one run. ``outputs`` maps each port to a population id, or
+    null for a port that carried nothing; ``counts`` maps each port to its count."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="activity_runs")
+    key = models.CharField(max_length=40)
+    type = models.CharField(max_length=40)
+    status = models.CharField(
+        max_length=20, choices=ActivityRunStatus.choices, default=ActivityRunStatus.PENDING
+    )
+    attempt = models.PositiveIntegerField(default=0)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    outputs = models.JSONField(default=dict, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    state = models.JSONField(default=dict, blank=True, help_text="Kind-specific progress.")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "key"], name="activity_run_key_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.key} in run {self.run_id}"
+
+
+class HumanTaskStatus(models.TextChoices):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+OPEN_TASK = {HumanTaskStatus.NEW, HumanTaskStatus.ASSIGNED}
+
+
+class HumanTask(models.Model):
+    """Work waiting on a person: an approval activity now, send confirmations and publication
+    approvals later (``kind``). A run's activity waits on it until it is decided or expires."""
+
+    kind = models.CharField(max_length=40, default="approval")
+    status = models.CharField(
+        max_length=20, choices=HumanTaskStatus.choices, default=HumanTaskStatus.NEW
+    )
+    title = models.CharField(max_length=200, blank=True)
+    message = models.TextField(blank=True)
+    group = models.ForeignKey("auth.Group", null=True, blank=True, on_delete=models.SET_NULL)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="campaign_tasks",
+    )
+    decision = models.CharField(max_length=20, blank=True)
+    comment = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.CASCADE)
+    activity_run = models.ForeignKey(
+        ActivityRun, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.kind} task {self.pk}"
