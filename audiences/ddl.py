@@ -1,0 +1,149 @@
+"""DDL of the schema tables (``data_<name>``), through Django's schema editor on the runtime model
+classes of ``audiences.dynamic``.
+
+Contract: every function runs inside the caller's transaction with ``lock_timeout`` set to
+``settings.DDL_LOCK_TIMEOUT`` (restored afterwards), so a table held by a long reader makes the change
+fail with ``Conflict`` instead of queueing every other reader behind it. A type change converts each
+stored value through its text form (``col::text::newtype``); when some value does not convert, the
+change raises ``ValidationFailed`` listing a few of them. Primary keys and link columns get no
+``varchar_pattern_ops`` twin index (they are joined by equality); indexed string attributes keep it.
+"""
+
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import DataError, IntegrityError, OperationalError, connection, transaction
+
+from config.api.errors import Conflict, ValidationFailed
+
+LOCK_NOT_AVAILABLE = "55P03"
+SAMPLE_SIZE = 5
+
+
+def _editor_class():
+    base = connection.SchemaEditorClass
+
+    class TextCastingEditor(base):
+        def _using_sql(self, new_field, old_field):
+            using = super()._using_sql(new_field, old_field)
+            return " USING %(column)s::text::%(type)s" if using else ""
+
+        def _create_like_index_sql(self, model, field):
+            # Keys and links are matched by equality only: a second (pattern) index on them would
+            # only slow down every import.
+            if field.primary_key or field.is_relation:
+                return None
+            return super()._create_like_index_sql(model, field)
+
+    return TextCastingEditor
+
+
+@contextmanager
+def editor(table=""):
+    """A schema editor under the DDL lock timeout; a lock timeout becomes ``Conflict``."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('lock_timeout')")
+            previous = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT set_config('lock_timeout', %s, true)", [settings.DDL_LOCK_TIMEOUT]
+            )
+        try:
+            with _editor_class()(connection, atomic=False) as schema_editor:
+                yield schema_editor
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                raise Conflict(
+                    f"table {table or 'of the schema'} is in use (no lock within "
+                    f"{settings.DDL_LOCK_TIMEOUT}); nothing was changed, retry later"
+                ) from exc
+            raise
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+
+
+def field_of(model, column):
+    return next(f for f in model._meta.concrete_fields if f.column == column)
+
+
+def create_tables(models):
+    for model in models:
+        with editor(model._meta.db_table) as schema_editor:
+            schema_editor.create_model(model)
+
+
+def drop_table(model):
+    with editor(model._meta.db_table) as schema_editor:
+        schema_editor.delete_model(model)
+
+
+def add_columns(model, columns):
+    with editor(model._meta.db_table) as schema_editor:
+        for column in columns:
+            schema_editor.add_field(model, field_of(model, column))
+
+
+def drop_column(model, column):
+    with editor(model._meta.db_table) as schema_editor:
+        schema_editor.remove_field(model, field_of(model, column))
+
+
+def alter_column(old_model, new_model, column, path):
+    """Alter ``column`` from its field in ``old_model`` to the one in ``new_model`` (type, null,
+    index, link). Values that do not convert, or nulls for a now required column, raise
+    ``ValidationFailed`` at ``path``."""
+    table = new_model._meta.db_table
+    try:
+        with transaction.atomic():
+            with editor(table) as schema_editor:
+                schema_editor.alter_field(
+                    new_model, field_of(old_model, column), field_of(new_model, column)
+                )
+    except DataError as exc:
+        new_type = field_of(new_model, column).db_type(connection)
+        samples = unconvertible_values(table, column, new_type)
+        raise ValidationFailed(
+            [
+                {
+                    "path": path,
+                    "message": f"some stored values do not convert to {new_type}, e.g. "
+                    + ", ".join(repr(v) for v in samples or [str(exc.__cause__ or exc)]),
+                }
+            ]
+        ) from exc
+    except IntegrityError as exc:
+        raise ValidationFailed(
+            [{"path": path, "message": "some records have no value, so it cannot be required"}]
+        ) from exc
+
+
+def unconvertible_values(table, column, db_type):
+    """A few distinct stored values of ``table.column`` whose text does not cast to ``db_type``."""
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """CREATE OR REPLACE FUNCTION pg_temp.audiences_converts(value text, target text)
+            RETURNS boolean LANGUAGE plpgsql AS $$
+            BEGIN EXECUTE format('SELECT %L::' || target, value); RETURN true;
+            EXCEPTION WHEN others THEN RETURN false; END $$"""
+        )
+        cursor.execute(
+            f"SELECT DISTINCT {qn(column)}::text FROM {qn(table)} WHERE {qn(column)} IS NOT NULL "
+            f"AND NOT pg_temp.audiences_converts({qn(column)}::text, %s) LIMIT {SAMPLE_SIZE}",
+            [db_type],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def estimated_rows(table):
+    """PostgreSQL's estimate of the row count (no scan); None before the first ANALYZE."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [table])
+        row = cursor.fetchone()
+    return None if row is None or row[0] < 0 else int(row[0])
+
+
+def has_rows(table):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(table)})")
+        return cursor.fetchone()[0]
