@@ -1,0 +1,144 @@
+"""Records and CSV imports of a schema (design 5.2, 6). Thin views over audiences.services.records
+and audiences.imports."""
+
+import csv
+import importlib
+import json
+from decimal import Decimal
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audiences import dynamic
+from audiences.models import RecordImport, Schema
+from config.api.errors import ValidationFailed
+from config.api.pagination import PageNumberPagination
+
+
+def filter_hook():
+    """``filter_records(model, where)`` from audiences.compiler once it exists, else None."""
+    try:
+        module = importlib.import_module("audiences.compiler")
+    except ImportError:
+        return None
+    return getattr(module, "filter_records", None)
+
+
+def record_values(model, queryset):
+    """(values queryset, renamer): rows keyed by attribute name (a link's value under its via)."""
+    fields = [(f.attname, f.column) for f in model._meta.concrete_fields]
+    values = queryset.values(*[attname for attname, _column in fields])
+
+    def rename(row):
+        return {column: _plain(row[attname]) for attname, column in fields}
+
+    return values, rename
+
+
+def _plain(value):
+    """Decimals as strings, so that no digit is lost on the way to JSON."""
+    return str(value) if isinstance(value, Decimal) else value
+
+
+class RecordsView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=dict, responses=dict, summary="Write records (upsert, insert, delete)")
+    def post(self, request, name):
+        from audiences.services.records import write_records
+
+        schema = get_object_or_404(Schema, name=name)
+        body = write_records(schema=schema, document=request.data, user=request.user)
+        return Response(body)
+
+    @extend_schema(responses=dict, summary="Paged rows, optionally filtered by a rule (?where=)")
+    def get(self, request, name):
+        schema = get_object_or_404(Schema, name=name)
+        model = dynamic.get_model(schema.name)
+        queryset = model.objects.order_by("pk")
+        where = request.query_params.get("where")
+        if where:
+            queryset = self._filtered(model, queryset, where)
+        values, rename = record_values(model, queryset)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(values, request, view=self)
+        return paginator.get_paginated_response([rename(row) for row in page])
+
+    def _filtered(self, model, queryset, where):
+        try:
+            rule = json.loads(where)
+        except ValueError as exc:
+            raise ValidationFailed([{"path": "where", "message": f"not JSON: {exc}"}]) from None
+        filter_records = filter_hook()
+        if filter_records is None:
+            raise ValidationFailed([{"path": "where", "message": "rules are not available yet"}])
+        return filter_records(model, rule).order_by("pk")
+
+
+def import_body(record_import):
+    """The design 5.2 import document, with rows/s while it runs."""
+    from audiences.imports import rows_per_second
+
+    return {
+        "id": record_import.pk,
+        "schema": record_import.schema.name,
+        "status": record_import.status,
+        "rows": record_import.rows,
+        "written": record_import.written,
+        "skipped_older": record_import.skipped_older,
+        "rejected": record_import.rejected,
+        "percent": record_import.percent,
+        "rows_per_second": rows_per_second(record_import),
+        "error": record_import.error,
+    }
+
+
+class ImportsView(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request=dict, responses={202: dict}, summary="Upload a CSV file (202)")
+    def post(self, request, name):
+        from audiences.imports import start_import
+
+        schema = get_object_or_404(Schema, name=name)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationFailed([{"path": "file", "message": "a CSV file is required"}])
+        record_import = start_import(
+            schema=schema,
+            upload=upload,
+            mode=request.data.get("mode", "upsert"),
+            missing_links=request.data.get("missing_links", "reject"),
+            user=request.user,
+        )
+        return Response(import_body(record_import), status=status.HTTP_202_ACCEPTED)
+
+
+class ImportView(APIView):
+    @extend_schema(responses=dict, summary="Progress and counts of an import")
+    def get(self, request, name, pk):
+        record_import = get_object_or_404(RecordImport, pk=pk, schema__name=name)
+        return Response(import_body(record_import))
+
+
+def rejects_csv(record_import):
+    """An HttpResponse with the rejects as CSV: row (from 1), message."""
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = (
+        f'attachment; filename="import-{record_import.pk}-rejects.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(["row", "message"])
+    writer.writerows([reject["row"], reject["message"]] for reject in record_import.rejects)
+    return response
+
+
+class ImportRejectsView(APIView):
+    @extend_schema(responses={(200, "text/csv"): str}, summary="The rejects of an import as CSV")
+    def get(self, request, name, pk):
+        return rejects_csv(get_object_or_404(RecordImport, pk=pk, schema__name=name))

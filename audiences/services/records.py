@@ -1,0 +1,441 @@
+"""Writing records into a schema's table, set-based (design 5.2).
+
+Every write, from the records API or a CSV import, goes through one path:
+
+1. the rows are *staged* as text in a temporary table ``_stage`` (``_row`` = the record's index or
+   the CSV row number, ``_op`` = ``u`` upsert/insert or ``d`` delete, one text column per attribute);
+2. they are validated in SQL, in a few scans of the staging table: types (regular expressions that
+   work on PostgreSQL 15 to 18, plus a safe cast for the rare day 29-31 dates), required values,
+   enums, the ``_change_request_type`` value, links to missing records (``missing_links=reject``),
+   duplicate keys, and, in ``insert`` mode, keys that already exist; each problem becomes a row of
+   ``_rej`` (row, attribute, message);
+3. the valid rows are written with one ``INSERT ... ON CONFLICT DO UPDATE`` whose ``WHERE`` keeps a
+   newer stored ``version_field`` (those rows are counted as ``skipped_older``), and one ``DELETE``.
+
+Writers of one schema are serialized by ``pg_advisory_xact_lock(IMPORT_LOCK, schema id)`` taken
+just before validation, so two imports into one schema end consistent.
+
+A JSON record's missing keys are staged as null: on insert they are null, on update they are set to
+null (a record is the whole record; send the stored value to keep it).
+"""
+
+from dataclasses import dataclass, field
+
+import psycopg.errors
+from django.db import connection, transaction
+
+from audiences.models import AttributeType
+from config.api.errors import ValidationFailed
+
+IMPORT_LOCK = 4242  # first key of the advisory lock; the second is the schema id
+MODES = ("upsert", "insert", "delete")
+MISSING_LINKS = ("reject", "accept")
+OP_COLUMN = "_change_request_type"
+MAX_KEPT_REJECTS = 100_000
+
+_DAY = r"(0[1-9]|[12]\d|3[01])"
+_DATE = rf"\d{{4}}-(0[1-9]|1[0-2])-{_DAY}"
+_TIME = (
+    r"([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?)?\s*(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?"
+)
+# type: (regular expression, SQL type, what the value must be)
+TYPE_CHECKS = {
+    AttributeType.INTEGER: (r"^\s*[+-]?\d{1,18}\s*$", "bigint", "an integer"),
+    AttributeType.FLOAT: (
+        r"^\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?|NaN|[+-]?Infinity)\s*$",
+        "double precision",
+        "a number",
+    ),
+    AttributeType.BOOLEAN: (
+        r"^\s*([tT]([rR][uU][eE])?|[fF]([aA][lL][sS][eE])?|[yY]([eE][sS])?|[nN][oO]?|[oO][nN]|[oO][fF][fF]|1|0)\s*$",
+        "boolean",
+        "true or false",
+    ),
+    AttributeType.DATE: (rf"^\s*{_DATE}\s*$", "date", "a date (YYYY-MM-DD)"),
+    AttributeType.DATETIME: (rf"^\s*{_DATE}{_TIME}\s*$", "timestamptz", "an ISO 8601 date-time"),
+}
+SAFE_DATE_FUNCTION = """
+CREATE OR REPLACE FUNCTION audiences_is_date(value text) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN PERFORM left(btrim(value), 10)::date; RETURN true;
+EXCEPTION WHEN others THEN RETURN false; END $$"""
+
+
+@dataclass
+class Outcome:
+    """What a write did: counts, and the rejects as (row, attribute, message), rows ordered."""
+
+    written: int = 0
+    skipped_older: int = 0
+    rejected: int = 0
+    rejects: list = field(default_factory=list)
+
+
+def q(name):
+    return connection.ops.quote_name(name)
+
+
+class Target:
+    """A schema's table as the writer sees it: attributes by name, link targets by ``via``."""
+
+    def __init__(self, schema):
+        self.schema = schema
+        self.attributes = {a.name: a for a in schema.attributes.all()}
+        self.links = {link.via: link.to for link in schema.links.select_related("to")}
+        self.pk = schema.primary_key
+        self.table = schema.table_name
+
+    def sql_type(self, name):
+        attribute = self.attributes[name]
+        if attribute.type == AttributeType.DECIMAL:
+            scale = attribute.scale if attribute.scale is not None else 4
+            return f"numeric({attribute.precision or 18},{scale})"
+        check = TYPE_CHECKS.get(attribute.type)
+        return check[1] if check else None
+
+    def value(self, name, alias="s"):
+        """The typed SQL expression of staged column ``name``."""
+        sql_type = self.sql_type(name)
+        if sql_type is None:
+            return f"{alias}.{q(name)}"
+        return f"NULLIF({alias}.{q(name)}, '')::{sql_type}"
+
+    def type_check(self, name):
+        """(SQL condition true when the staged value is invalid, message), or None."""
+        attribute, column = self.attributes[name], f"s.{q(name)}"
+        if attribute.type == AttributeType.DECIMAL:
+            scale = attribute.scale if attribute.scale is not None else 4
+            digits = (attribute.precision or 18) - scale
+            whole = rf"0*\d{{1,{digits}}}" if digits else "0*"
+            regex = rf"^\s*[+-]?({whole}(\.\d*)?|\.\d+)\s*$"
+            return (
+                f"{column} <> '' AND {column} !~ '{regex}'",
+                f"not a decimal with at most {digits} digits before the point",
+            )
+        if attribute.type not in TYPE_CHECKS:
+            return None
+        regex, _sql_type, what = TYPE_CHECKS[attribute.type]
+        condition = f"{column} <> '' AND {column} !~ '{regex}'"
+        if attribute.type in (AttributeType.DATE, AttributeType.DATETIME):
+            condition = (
+                f"{column} <> '' AND ({column} !~ '{regex}' OR "
+                f"(substr(btrim({column}), 9, 2) > '28' AND NOT audiences_is_date({column})))"
+            )
+        return condition, f"not {what}"
+
+
+def _column_checks(target, columns):
+    """[(attribute, SQL condition of a bad value, message)] for the staged ``columns``."""
+    checks = [("_op", "s._op NOT IN ('u', 'd')", f"{OP_COLUMN} must be u or d")]
+    for name in columns:
+        attribute = target.attributes[name]
+        only_writes = "" if name == target.pk else "s._op = 'u' AND "
+        if attribute.required or name == target.pk:
+            checks.append(
+                (name, f"{only_writes}(s.{q(name)} IS NULL OR s.{q(name)} = '')", "required")
+            )
+        type_check = target.type_check(name)
+        if type_check:
+            checks.append((name, f"s.{q(name)} IS NOT NULL AND {type_check[0]}", type_check[1]))
+        if attribute.enum:
+            allowed = ", ".join(_quote_literal(str(v)) for v in attribute.enum)
+            listed = ", ".join(str(v) for v in attribute.enum)
+            checks.append(
+                (
+                    name,
+                    f"{only_writes}s.{q(name)} <> '' AND s.{q(name)} NOT IN ({allowed})",
+                    f"not one of: {listed}",
+                )
+            )
+    return checks
+
+
+def _quote_literal(text):
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _insert_rejects(cursor, checks, source="_stage s", extra_where=""):
+    """One scan: a ``_rej`` row for every (row, check) that fails."""
+    if not checks:
+        return
+    values = ", ".join(
+        f"({_quote_literal(col)}, CASE WHEN {cond} THEN {_quote_literal(msg)} END)"
+        for col, cond, msg in checks
+    )
+    any_bad = " OR ".join(f"({cond})" for _col, cond, _msg in checks)
+    cursor.execute(
+        f"INSERT INTO _rej (_row, col, message) SELECT s._row, e.col, e.message FROM {source} "
+        f"CROSS JOIN LATERAL (VALUES {values}) AS e(col, message) "
+        f"WHERE ({any_bad}) {extra_where} AND e.message IS NOT NULL"
+    )
+
+
+VALID = "NOT EXISTS (SELECT 1 FROM _rej r WHERE r._row = s._row)"
+
+
+def _reject_missing_links(cursor, target, columns):
+    """Rows whose link points to no record (a link to the schema itself may point into the batch)."""
+    joins, checks = [], []
+    for index, via in enumerate(c for c in columns if c in target.links):
+        to = target.links[via]
+        alias = f"t{index}"
+        condition = f"s.{q(via)} <> '' AND {alias}.{q(to.primary_key)} IS NULL"
+        if to.pk == target.schema.pk:
+            condition += (
+                f" AND NOT EXISTS (SELECT 1 FROM _stage b WHERE b.{q(target.pk)} = s.{q(via)})"
+            )
+        joins.append(
+            f"LEFT JOIN {q(to.table_name)} {alias} "
+            f"ON {alias}.{q(to.primary_key)} = {target.value(via)}"
+        )
+        checks.append((via, condition, f"no {to.name} with this key"))
+    if checks:
+        # The filter runs in the scan of _stage, before the joins cast the via values.
+        source = f"(SELECT * FROM _stage s WHERE s._op = 'u' AND {VALID}) s " + " ".join(joins)
+        _insert_rejects(cursor, checks, source=source)
+
+
+def _reject_duplicates(cursor, target):
+    key = target.value(target.pk)
+    cursor.execute(
+        f"INSERT INTO _rej (_row, col, message) SELECT _row, %s, "
+        f"'duplicate key: same as row ' || first FROM (SELECT s._row, "
+        f"min(s._row) OVER (PARTITION BY {key}) AS first FROM _stage s WHERE {VALID}) d "
+        f"WHERE _row <> first",
+        [target.pk],
+    )
+
+
+def _reject_existing(cursor, target):
+    cursor.execute(
+        f"INSERT INTO _rej (_row, col, message) SELECT s._row, %s, 'already exists' "
+        f"FROM _stage s JOIN {q(target.table)} t ON t.{q(target.pk)} = {target.value(target.pk)} "
+        f"WHERE s._op = 'u' AND {VALID}",
+        [target.pk],
+    )
+
+
+def _upsert(cursor, target, columns, mode):
+    names = ", ".join(q(c) for c in columns)
+    values = ", ".join(target.value(c) for c in columns)
+    sql = (
+        f"INSERT INTO {q(target.table)} AS t ({names}) SELECT {values} FROM _stage s "
+        f"WHERE s._op = 'u' AND {VALID}"
+    )
+    if mode == "upsert":
+        updates = [c for c in columns if c != target.pk] or [target.pk]
+        sets = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in updates)
+        sql += f" ON CONFLICT ({q(target.pk)}) DO UPDATE SET {sets}"
+        version = target.schema.version_field
+        if version and version in columns:
+            v = q(version)
+            sql += f" WHERE t.{v} IS NULL OR EXCLUDED.{v} IS NULL OR EXCLUDED.{v} >= t.{v}"
+    cursor.execute(sql)
+    return cursor.rowcount
+
+
+def _delete(cursor, target):
+    cursor.execute(
+        f"DELETE FROM {q(target.table)} t USING _stage s WHERE s._op = 'd' AND {VALID} "
+        f"AND t.{q(target.pk)} = {target.value(target.pk)}"
+    )
+    return cursor.rowcount
+
+
+def ensure_functions(cursor):
+    """Create the safe date check once per database (no migration: it is ours, at first use)."""
+    cursor.execute("SELECT 1 FROM pg_proc WHERE proname = 'audiences_is_date'")
+    if cursor.fetchone() is None:
+        cursor.execute(SAFE_DATE_FUNCTION)
+
+
+def create_stage(cursor, columns):
+    """The temporary staging table (dropped at commit): ``_row``, ``_op`` and text columns."""
+    cursor.execute("DROP TABLE IF EXISTS _stage; DROP TABLE IF EXISTS _rej")
+    texts = "".join(f", {q(c)} text" for c in columns)
+    cursor.execute(
+        f"CREATE TEMP TABLE _stage (_row bigserial, _op text NOT NULL DEFAULT 'u'{texts}) "
+        "ON COMMIT DROP"
+    )
+    cursor.execute("CREATE TEMP TABLE _rej (_row bigint, col text, message text) ON COMMIT DROP")
+
+
+def lock_schema(cursor, schema):
+    cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [IMPORT_LOCK, schema.pk])
+
+
+def validate_staged(cursor, *, target, columns, mode, missing_links, duplicates=False):
+    """Validate ``_stage`` (filled by the caller in this transaction) into ``_rej``, under the
+    schema's writer lock (held until the transaction ends). Duplicate keys are looked for now when
+    ``duplicates`` (or in insert mode), else only when the upsert trips on one (``_write``)."""
+    ensure_functions(cursor)
+    lock_schema(cursor, target.schema)
+    cursor.execute("ANALYZE _stage")
+    _insert_rejects(cursor, _column_checks(target, columns))
+    if missing_links == "reject":
+        _reject_missing_links(cursor, target, columns)
+    if mode == "insert" or duplicates:
+        _reject_duplicates(cursor, target)
+    if mode == "insert":
+        _reject_existing(cursor, target)
+
+
+def write_staged(cursor, *, target, columns, mode, missing_links):
+    """Validate ``_stage`` and write its valid rows. Returns an Outcome."""
+    validate_staged(cursor, target=target, columns=columns, mode=mode, missing_links=missing_links)
+    outcome = Outcome()
+    outcome.written, outcome.skipped_older = _write(cursor, target, columns, mode)
+    collect_rejects(cursor, outcome)
+    return outcome
+
+
+def _write(cursor, target, columns, mode):
+    """(written, skipped_older). Duplicate keys are looked for only when the upsert trips on one."""
+    cursor.execute(f"SELECT count(*) FROM _stage s WHERE s._op = 'u' AND {VALID}")
+    candidates = cursor.fetchone()[0]
+    cursor.execute("SAVEPOINT audiences_write")
+    try:
+        upserted = _upsert(cursor, target, columns, mode) if candidates else 0
+    except Exception as exc:  # the same key twice in one INSERT ... ON CONFLICT
+        if not isinstance(exc.__cause__, psycopg.errors.CardinalityViolation):
+            raise
+        cursor.execute("ROLLBACK TO SAVEPOINT audiences_write")
+        _reject_duplicates(cursor, target)
+        cursor.execute(f"SELECT count(*) FROM _stage s WHERE s._op = 'u' AND {VALID}")
+        candidates = cursor.fetchone()[0]
+        upserted = _upsert(cursor, target, columns, mode)
+    deleted = _delete(cursor, target)
+    return upserted + deleted, candidates - upserted
+
+
+def collect_rejects(cursor, outcome):
+    cursor.execute("SELECT count(DISTINCT _row) FROM _rej")
+    outcome.rejected = cursor.fetchone()[0]
+    cursor.execute(
+        "SELECT _row, col, message FROM _rej ORDER BY _row, col LIMIT %s", [MAX_KEPT_REJECTS]
+    )
+    outcome.rejects = cursor.fetchall()
+
+
+# --- The records API (design 5.2) -------------------------------------------------------------
+
+
+def _scalar_text(value):
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _document_options(document):
+    errors, options = [], {}
+    if not isinstance(document, dict):
+        raise ValidationFailed([{"path": "", "message": "expected a JSON object"}])
+    for key, allowed, default in (
+        ("mode", MODES, "upsert"),
+        ("missing_links", MISSING_LINKS, "reject"),
+        ("atomic", (True, False), True),
+    ):
+        options[key] = document.get(key, default)
+        if options[key] not in allowed:
+            errors.append({"path": key, "message": f"must be one of {list(allowed)}"})
+    if not isinstance(document.get("records"), list):
+        errors.append({"path": "records", "message": "expected a list of records"})
+    unknown = set(document) - {"mode", "missing_links", "atomic", "records"}
+    errors += [{"path": key, "message": "unknown option"} for key in sorted(unknown)]
+    if errors:
+        raise ValidationFailed(errors)
+    return options
+
+
+def _shape_errors(records, target):
+    """Errors that need no database: not an object, unknown keys, nested values."""
+    errors = []
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            errors.append((index, "", "expected an object"))
+            continue
+        errors += [
+            (index, key, "unknown attribute") for key in record if key not in target.attributes
+        ]
+        errors += [
+            (index, key, "expected a string, number, boolean or null")
+            for key, value in record.items()
+            if isinstance(value, dict | list)
+        ]
+    return errors
+
+
+def _staged_columns(records, target, mode):
+    if mode == "delete":
+        return [target.pk]
+    present = {key for record in records if isinstance(record, dict) for key in record}
+    return [
+        name
+        for name, attribute in target.attributes.items()
+        if name in present or attribute.required or name == target.pk
+    ]
+
+
+def _stage_records(cursor, records, columns, skip, op):
+    names = ", ".join(q(c) for c in columns)
+    with cursor.cursor.copy(f"COPY _stage (_row, _op, {names}) FROM STDIN") as copy:
+        for index, record in enumerate(records):
+            if index not in skip:
+                copy.write_row([index, op, *(_scalar_text(record.get(c)) for c in columns)])
+
+
+def _path(index, column):
+    return f"records[{index}].{column}" if column else f"records[{index}]"
+
+
+def write_records(*, schema, document, user=None):
+    """Write the records of a design 5.2 document into ``schema``; returns the response body.
+
+    Atomic: any bad record raises ValidationFailed with every path and nothing is written."""
+    from config.audit import log_change
+
+    options = _document_options(document)
+    records, mode = document["records"], options["mode"]
+    target = Target(schema)
+    shape = _shape_errors(records, target)
+    columns = _staged_columns(records, target, mode)
+    with transaction.atomic(), connection.cursor() as cursor:
+        create_stage(cursor, columns)
+        _stage_records(
+            cursor, records, columns, {e[0] for e in shape}, "d" if mode == "delete" else "u"
+        )
+        validate_staged(
+            cursor,
+            target=target,
+            columns=columns,
+            mode=mode,
+            missing_links=options["missing_links"],
+            duplicates=True,
+        )
+        outcome = Outcome()
+        collect_rejects(cursor, outcome)
+        problems = sorted(shape + [tuple(r) for r in outcome.rejects])
+        if options["atomic"] and problems:
+            errors = [{"path": _path(i, c), "message": m} for i, c, m in problems]
+            raise ValidationFailed(errors)
+        outcome.written, outcome.skipped_older = _write(cursor, target, columns, mode)
+        if outcome.written:
+            log_change(
+                user=user,
+                obj=schema,
+                action="change",
+                message=f"{mode}: {outcome.written} records written through the API",
+            )
+    body = {"written": outcome.written, "skipped_older": outcome.skipped_older}
+    if not options["atomic"]:
+        body["rejected"] = _rejected_list(problems)
+    return body
+
+
+def _rejected_list(problems):
+    by_index = {}
+    for index, column, message in problems:
+        by_index.setdefault(index, []).append(f"{column}: {message}" if column else message)
+    return [{"index": i, "message": "; ".join(messages)} for i, messages in by_index.items()]
