@@ -1,0 +1,13 @@
+"""Activity kinds, one module each (design 5.4); importing the package registers them."""
+
+from campaigns.activities import (  # noqa: F401
+    and_join,
+    approval,
+    build_audience,
+    combine,
+    end,
+    fork,
+    read_audience,
+    test,
+    wait,
+)

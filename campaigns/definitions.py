@@ -1,0 +1,202 @@
+"""Campaign definitions (design 5.4): parse, save, export and validate.
+
+- ``parse(document) -> normalized`` refuses a malformed document with ``ValidationFailed`` (paths
+  such as ``activities[2].type``): not an object of this shape, unknown type, duplicate ids,
+  transitions naming unknown activities or ports, options of the wrong JSON type. It fills every
+  default, so ``export(save(parse(d)))`` is the normalized ``d`` (export equality).
+- ``save(*, campaign, definition)`` replaces the draft graph of ``campaign`` with it.
+- ``export(campaign) -> dict`` the normalized definition of the draft graph.
+- ``validate(definition) -> errors`` every graph and option error of a well-formed definition
+  (cycles, missing or extra inputs, unreachable activities, each kind's option errors, rules).
+"""
+
+from django.conf import settings
+
+from campaigns import variables as campaign_variables
+from campaigns.activities import registry
+from campaigns.models import PROXIES, Activity, Transition
+from config.api.errors import ValidationFailed
+
+TOP_LEVEL = ("name", "description", "error_policy", "schedule", "variables")
+POLICY_DEFAULTS = {"on_error": "stop", "retries": 0, "retry_delay": "1min"}
+FREQUENCIES = ("asap", "once", "signal")
+
+
+def _err(path, message):
+    return {"path": path, "message": message}
+
+
+def _policy(policy, errors):
+    if not isinstance(policy, dict):
+        errors.append(_err("error_policy", "must be an object"))
+        return dict(POLICY_DEFAULTS)
+    merged = {**POLICY_DEFAULTS, **policy}
+    if merged["on_error"] not in ("stop", "ignore"):
+        errors.append(_err("error_policy.on_error", "must be stop or ignore"))
+    if not isinstance(merged["retries"], int) or merged["retries"] < 0:
+        errors.append(_err("error_policy.retries", "must be a non-negative integer"))
+    return merged
+
+
+def _schedule(schedule, errors):
+    if not isinstance(schedule, dict):
+        errors.append(_err("schedule", "must be an object"))
+        return {}
+    return {"frequency": "asap", "timezone": settings.TIME_ZONE, **schedule}
+
+
+def _activity(index, item, errors):
+    path = f"activities[{index}]"
+    if not isinstance(item, dict):
+        errors.append(_err(path, "an activity is an object"))
+        return None
+    if not isinstance(item.get("id"), str) or not item["id"]:
+        errors.append(_err(f"{path}.id", "an id is required"))
+        return None
+    try:
+        kind = registry.get(item.get("type"))
+    except (KeyError, TypeError):
+        errors.append(_err(f"{path}.type", f"unknown activity type {item.get('type')!r}"))
+        return None
+    options = {k: v for k, v in item.items() if k not in ("id", "type", "position", "label")}
+    errors += kind.type_errors(options, path)
+    position = item.get("position")
+    if position is not None and not (
+        isinstance(position, list)
+        and len(position) == 2
+        and all(isinstance(p, int | float) for p in position)
+    ):
+        errors.append(_err(f"{path}.position", "must be [x, y]"))
+    return {
+        "id": item["id"],
+        "type": kind.type,
+        "position": position,
+        **kind.with_defaults(options),
+    }
+
+
+def _transitions(transitions, activities, errors):
+    by_id = {a["id"]: a for a in activities}
+    out = []
+    for index, item in enumerate(transitions):
+        path = f"transitions[{index}]"
+        if not isinstance(item, dict):
+            errors.append(_err(path, "a transition is an object"))
+            continue
+        port = item.get("port", "out")
+        for end in ("from", "to"):
+            if item.get(end) not in by_id:
+                errors.append(_err(f"{path}.{end}", f"no activity {item.get(end)!r}"))
+        source = by_id.get(item.get("from"))
+        if source is not None:
+            ports = registry.get(source["type"]).ports_for(source)
+            if port not in ports:
+                errors.append(_err(f"{path}.port", f"{source['type']} has no port {port!r}"))
+        out.append({"from": item.get("from"), "port": port, "to": item.get("to")})
+    return out
+
+
+def _list(document, name, errors):
+    value = document.get(name, [])
+    if not isinstance(value, list):
+        errors.append(_err(name, "must be a list"))
+        return []
+    return value
+
+
+def parse(document):
+    if not isinstance(document, dict):
+        raise ValidationFailed([_err("", "a campaign definition is a JSON object")])
+    errors = []
+    unknown = set(document) - set(TOP_LEVEL) - {"activities", "transitions"}
+    errors += [_err(name, "unknown field") for name in sorted(unknown)]
+    if not isinstance(document.get("name"), str) or not document["name"].strip():
+        errors.append(_err("name", "a name is required"))
+    if not isinstance(document.get("description", ""), str):
+        errors.append(_err("description", "must be a string"))
+    declared = _list(document, "variables", errors)
+    errors += campaign_variables.check_declarations(declared)
+    activities = [
+        _activity(i, a, errors) for i, a in enumerate(_list(document, "activities", errors))
+    ]
+    activities = [a for a in activities if a is not None]
+    seen = set()
+    for index, activity in enumerate(activities):
+        if activity["id"] in seen:
+            errors.append(_err(f"activities[{index}].id", f"duplicate id {activity['id']!r}"))
+        seen.add(activity["id"])
+    normalized = {
+        "name": document.get("name"),
+        "description": document.get("description", ""),
+        "error_policy": _policy(document.get("error_policy", {}), errors),
+        "schedule": _schedule(document.get("schedule", {}), errors),
+        "variables": [
+            {"name": v.get("name"), "type": v.get("type"), "default": v.get("default")}
+            for v in declared
+            if isinstance(v, dict)
+        ],
+        "activities": activities,
+        "transitions": _transitions(_list(document, "transitions", errors), activities, errors),
+    }
+    if errors:
+        raise ValidationFailed(errors)
+    return normalized
+
+
+def save(*, campaign, definition):
+    """Replace the draft graph of ``campaign`` by the normalized ``definition``."""
+    campaign.description = definition["description"]
+    campaign.error_policy = definition["error_policy"]
+    campaign.schedule = definition["schedule"]
+    campaign.variables = definition["variables"]
+    campaign.save()
+    campaign.activities.all().delete()
+    by_key = {}
+    for order, item in enumerate(definition["activities"]):
+        model = PROXIES.get(item["type"], Activity)
+        options = {k: v for k, v in item.items() if k not in ("id", "type", "position")}
+        by_key[item["id"]] = model.objects.create(
+            campaign=campaign,
+            key=item["id"],
+            type=item["type"],
+            position=item["position"],
+            options=options,
+            order=order,
+        )
+    Transition.objects.bulk_create(
+        Transition(
+            campaign=campaign,
+            source=by_key[t["from"]],
+            port=t["port"],
+            target=by_key[t["to"]],
+            order=order,
+        )
+        for order, t in enumerate(definition["transitions"])
+    )
+
+
+def export(campaign):
+    activities = [
+        {
+            "id": a.key,
+            "type": a.type,
+            "position": a.position,
+            **registry.get(a.type).with_defaults(a.options),
+        }
+        for a in Activity.objects.non_polymorphic()
+        .filter(campaign=campaign)
+        .order_by("order", "id")
+    ]
+    transitions = [
+        {"from": t.source.key, "port": t.port, "to": t.target.key}
+        for t in campaign.transitions.select_related("source", "target").order_by("order", "id")
+    ]
+    return {
+        "name": campaign.name,
+        "description": campaign.description,
+        "error_policy": {**POLICY_DEFAULTS, **campaign.error_policy},
+        "schedule": campaign.schedule,
+        "variables": campaign.variables,
+        "activities": activities,
+        "transitions": transitions,
+    }

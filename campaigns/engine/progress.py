@@ -1,0 +1,149 @@
+"""How a run moves (design 7): readiness, skips, joins, completion, stop, pause and resume.
+
+Every function here runs inside the caller's transaction with the ``Run`` row locked
+(``select_for_update``), so two branches finishing at once never both miss a join. Functions that
+make activity runs due return their ids; the caller enqueues them on commit (``jobs.enqueue_due``).
+
+An activity run is *ready* when ``status == pending`` and ``due_at`` is set; ``due_at`` is null
+while its inputs are still coming.
+"""
+
+from django.utils import timezone
+
+from campaigns.graph import Graph
+from campaigns.models import (
+    FINAL_ACTIVITY,
+    OPEN_TASK,
+    ActivityRunStatus,
+    HumanTask,
+    HumanTaskStatus,
+    RunStatus,
+)
+
+S = ActivityRunStatus
+_graphs = {}
+
+
+def graph_of(run):
+    """The graph of the run's immutable version (cached per version)."""
+    graph = _graphs.get(run.version_id)
+    if graph is None:
+        graph = _graphs[run.version_id] = Graph(run.version.definition)
+    return graph
+
+
+def activity_runs(run):
+    return {ar.key: ar for ar in run.activity_runs.select_for_update().order_by("id")}
+
+
+def inbound_state(transition, ars):
+    """``arrived``, ``dead`` (skipped, failed, cancelled, or the port carried nothing) or ``open``."""
+    source = ars[transition["from"]]
+    if source.status == S.SUCCEEDED and source.outputs.get(transition["port"]) is not None:
+        return "arrived"
+    if source.status in FINAL_ACTIVITY:
+        return "dead"
+    return "open"
+
+
+def decide(graph, key, ars):
+    """``ready``, ``skip`` or None (still waiting for an input)."""
+    states = [(t, inbound_state(t, ars)) for t in graph.inbound[key]]
+    if any(state == "open" for _, state in states):
+        return None
+    if not any(state == "arrived" for _, state in states):
+        return "skip"
+    primary = graph.activities[key].get("primary") if graph.kind(key).multi_input else None
+    if primary and not any(t["from"] == primary and s == "arrived" for t, s in states):
+        return "skip"
+    return "ready"
+
+
+def advance(run, graph, ars, keys, now=None):
+    """Make ready or skip the successors of ``keys`` (recursively for skips); return due ids."""
+    now = now or timezone.now()
+    due, todo = [], [t["to"] for key in keys for t in graph.outbound[key]]
+    while todo:
+        ar = ars[todo.pop(0)]
+        if ar.status != S.PENDING or ar.due_at is not None:
+            continue
+        verdict = decide(graph, ar.key, ars)
+        if verdict == "ready":
+            ar.due_at = now
+            ar.save(update_fields=["due_at"])
+            due.append(ar.pk)
+        elif verdict == "skip":
+            ar.status, ar.finished_at = S.SKIPPED, now
+            ar.save(update_fields=["status", "finished_at"])
+            todo += [t["to"] for t in graph.outbound[ar.key]]
+    return due
+
+
+def settle(run, ars):
+    """Set the run's status from its activity runs: succeeded when all are final."""
+    if run.status not in (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING):
+        return
+    statuses = {ar.status for ar in ars.values()}
+    if statuses <= FINAL_ACTIVITY:
+        run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
+        _complete_campaign(run)
+    elif statuses - FINAL_ACTIVITY == {S.WAITING}:
+        run.status = RunStatus.WAITING
+    else:
+        run.status = RunStatus.RUNNING
+    run.save(update_fields=["status", "finished_at"])
+
+
+def _complete_campaign(run):
+    """A one-off campaign is completed when its live run ends."""
+    from campaigns.models import Campaign, CampaignStatus
+
+    if not run.test and run.version.definition["schedule"].get("frequency") in ("asap", "once"):
+        Campaign.objects.filter(pk=run.campaign_id, status=CampaignStatus.LIVE).update(
+            status=CampaignStatus.COMPLETED
+        )
+
+
+def start(run):
+    """Create the activity runs of a new run; entry activities are due now. Returns due ids."""
+    from campaigns.models import ActivityRun
+
+    graph = graph_of(run)
+    now = timezone.now()
+    ActivityRun.objects.bulk_create(
+        ActivityRun(
+            run=run,
+            key=key,
+            type=item["type"],
+            due_at=None if graph.inbound[key] else now,
+        )
+        for key, item in graph.activities.items()
+    )
+    run.status, run.started_at = RunStatus.RUNNING, run.started_at or now
+    run.save(update_fields=["status", "started_at"])
+    return list(run.activity_runs.filter(due_at__isnull=False).values_list("pk", flat=True))
+
+
+def cancel_open(run, now=None):
+    """Pending and waiting activity runs become cancelled; open tasks too."""
+    now = now or timezone.now()
+    run.activity_runs.filter(status__in=(S.PENDING, S.WAITING)).update(
+        status=S.CANCELLED, finished_at=now
+    )
+    HumanTask.objects.filter(run=run, status__in=OPEN_TASK).update(status=HumanTaskStatus.CANCELLED)
+
+
+def stop(run, *, status=RunStatus.STOPPED, error=""):
+    now = timezone.now()
+    cancel_open(run, now)
+    run.status, run.finished_at, run.error = status, now, error or run.error
+    run.save(update_fields=["status", "finished_at", "error"])
+
+
+def resumable(run):
+    """Ids of the activity runs to wake after a resume (or a lost Redis)."""
+    return list(
+        run.activity_runs.filter(
+            status__in=(S.PENDING, S.WAITING), due_at__isnull=False
+        ).values_list("pk", "due_at")
+    )
