@@ -34,3 +34,54 @@ def log_change(*, user, obj, action, message="", details=None):
         action_flag=ACTIONS[action],
         change_message=json.dumps(payload),
     )
+
+
+def entries(*, obj=None, model=None, user=None, action=None):
+    """The audit trail, newest first, as a LogEntry queryset, optionally narrowed to one object
+    (``obj``), one model class (``model``), one user and one action ("add", "change", "delete")."""
+    qs = LogEntry.objects.select_related("user", "content_type").order_by("-action_time", "-pk")
+    if obj is not None:
+        qs = qs.filter(
+            content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+            object_id=str(obj.pk),
+        )
+    if model is not None:
+        qs = qs.filter(content_type=ContentType.objects.get_for_model(model, False))
+    if user is not None:
+        qs = qs.filter(user=user)
+    if action is not None:
+        qs = qs.filter(action_flag=ACTIONS[action])
+    return qs
+
+
+def describe(entry):
+    """One LogEntry as ``{"action", "message", "by", "details", "user", "at", ...}``.
+
+    Entries written by ``log_change`` carry ``message``, ``by`` and ``details``; the admin's own
+    entries (a JSON list of changes, or plain text) give their ``get_change_message()``.
+    """
+    names = {flag: name for name, flag in ACTIONS.items()}
+    base = {
+        "id": entry.pk,
+        "action": names[entry.action_flag],
+        "user": entry.user.get_username(),
+        "at": entry.action_time,
+        "content_type": f"{entry.content_type.app_label}.{entry.content_type.model}"
+        if entry.content_type
+        else None,
+        "object_id": entry.object_id,
+        "object_repr": entry.object_repr,
+    }
+    try:
+        payload = json.loads(entry.change_message or "[]")
+    except ValueError:
+        payload = None
+    if isinstance(payload, list) and len(payload) == 1 and "by" in payload[0]:
+        item = payload[0]
+        return {
+            **base,
+            "message": item.get("message", ""),
+            "by": item["by"],
+            "details": item.get("details"),
+        }
+    return {**base, "message": entry.get_change_message(), "by": "user", "details": None}

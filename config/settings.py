@@ -214,6 +214,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Schemas, records, audiences, campaigns, runs and deliveries.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["config.api.permissions.StaffModelPermissions"],
     "COMPONENT_SPLIT_REQUEST": True,
 }
 

@@ -12,6 +12,10 @@ api_patterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
+# JSON 404 / 500 under /api/, even outside DRF views (design 5.0: never an HTML error page).
+handler404 = "config.api.errors.page_not_found"
+handler500 = "config.api.errors.server_error"
+
 urlpatterns = [
     path("admin/django-rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),

@@ -1,14 +1,30 @@
 """The error format of design 5.0, produced in one place for every endpoint.
 
 - 400 ``{"errors": [{"path": "activities[2].where.and[1].field", "message": "..."}]}``: raise
-  ``ValidationFailed(errors)``; DRF serializer errors are converted to the same shape.
+  ``ValidationFailed(errors)``; DRF serializer errors (``ValidationError``) and unparseable bodies
+  (``ParseError``) are converted to the same shape. Paths use ``.key`` for object members and
+  ``[n]`` for list items; errors about the whole document have the path ``""``.
 - 409 ``{"detail": "..."}``: raise ``Conflict("...")``.
-- 403 ``{"detail": "... needs app.codename"}``: from the permission classes.
+- 429 ``{"detail": "..."}``: raise ``TooSoon("...", wait=seconds)`` (sets ``Retry-After``).
+- 401 / 403 / 404 / 405 ``{"detail": "..."}``: DRF's own, with the permission classes' messages
+  (``"Publishing needs campaigns.publish_campaign"``).
+- 500 ``{"detail": "Internal error"}``: any other exception in an API view is logged with its
+  traceback and answered in JSON, never with an HTML page. ``page_not_found`` and ``server_error``
+  (the root URLconf's ``handler404`` / ``handler500``) do the same for ``/api/`` paths outside DRF.
 """
 
+import logging
+
+from django import http
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger("config.api")
+
+INTERNAL_ERROR = "Internal error"
 
 
 class ValidationFailed(exceptions.APIException):
@@ -29,20 +45,47 @@ class Conflict(exceptions.APIException):
     default_detail = "This action does not apply in the current state."
 
 
-class TooSoon(exceptions.APIException):
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+class TooSoon(exceptions.Throttled):
+    """A request repeated before its minimum interval; ``wait`` (seconds) sets ``Retry-After``."""
+
     default_detail = "Too many requests."
+
+    def __init__(self, detail=None, wait=None):
+        super().__init__(wait=wait, detail=detail or self.default_detail)
+        self.detail = exceptions.ErrorDetail(str(detail or self.default_detail), "throttled")
+
+
+def _is_error_list(value):
+    return isinstance(value, list) and all(
+        isinstance(e, dict) and set(e) == {"path", "message"} for e in value
+    )
+
+
+def _join(path, key):
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    key = "" if key == "non_field_errors" else str(key)
+    if path and key:
+        return f"{path}.{key}"
+    return path or key
 
 
 def flatten(detail, path=""):
-    """DRF's nested error detail to ``[{"path", "message"}]`` with design 5.0 paths."""
+    """DRF's nested error detail to ``[{"path", "message"}]`` with design 5.0 paths.
+
+    Dicts are object members (``a.b``), except integer keys, which ``ListField`` uses for list
+    items (``a[3]``); lists of dicts or lists are list items; lists of strings are messages for
+    ``path``. ``{"errors": [{"path", "message"}, ...]}`` passes through unchanged (prefixed).
+    """
     if isinstance(detail, dict):
-        if set(detail) == {"errors"} and isinstance(detail["errors"], list):
-            return [dict(e) for e in detail["errors"]]
+        if set(detail) == {"errors"} and _is_error_list(detail["errors"]):
+            return [
+                {"path": _join(path, e["path"]) if e["path"] else path, "message": e["message"]}
+                for e in detail["errors"]
+            ]
         out = []
         for key, value in detail.items():
-            key = "" if key == "non_field_errors" else str(key)
-            out += flatten(value, f"{path}.{key}" if path and key else path or key)
+            out += flatten(value, _join(path, key))
         return out
     if isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
@@ -54,14 +97,43 @@ def flatten(detail, path=""):
     return [{"path": path, "message": str(detail)}]
 
 
+def _bad_request(errors):
+    set_rollback()
+    return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+
+
 def exception_handler(exc, context):
+    """DRF's ``EXCEPTION_HANDLER``: every API error in the design 5.0 format (module docstring)."""
     if isinstance(exc, ValidationFailed):
-        return Response({"errors": exc.errors}, status=exc.status_code)
+        return _bad_request(exc.errors)
     if isinstance(exc, exceptions.ValidationError):
-        return Response({"errors": flatten(exc.detail)}, status=status.HTTP_400_BAD_REQUEST)
+        return _bad_request(flatten(exc.detail))
     if isinstance(exc, exceptions.ParseError):
-        return Response(
-            {"errors": [{"path": "", "message": str(exc.detail)}]},
-            status=status.HTTP_400_BAD_REQUEST,
-        )
-    return drf_exception_handler(exc, context)
+        return _bad_request([{"path": "", "message": str(exc.detail)}])
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        return response
+    view = context.get("view")
+    logger.error(
+        "Unexpected error in %s", type(view).__name__ if view else "API view", exc_info=exc
+    )
+    set_rollback()
+    return Response({"detail": INTERNAL_ERROR}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def _is_api(request):
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception):
+    """``handler404``: JSON under ``/api/``, Django's page elsewhere."""
+    if _is_api(request):
+        return http.JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """``handler500``: JSON under ``/api/`` (errors outside DRF views), Django's page elsewhere."""
+    if _is_api(request):
+        return http.JsonResponse({"detail": INTERNAL_ERROR}, status=500)
+    return defaults.server_error(request)
