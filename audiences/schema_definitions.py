@@ -301,11 +301,15 @@ def _namespace(spec, universe):
 
 
 def _check_namespace(spec, universe, errors):
-    seen = {}
+    grouped = {}
     for name, path in _namespace(spec, universe):
-        if name in seen and path is not None:
-            errors.add(path, f"'{name}' is already used in schema '{spec.name}'")
-        seen.setdefault(name, path)
+        grouped.setdefault(name, []).append(path)
+    for name, paths in grouped.items():
+        # Report the given ones; the first given one is fine when the others are given too.
+        given = [path for path in paths if path is not None]
+        for path in given[1:] if len(given) == len(paths) else given:
+            if len(paths) > 1:
+                errors.add(path, f"'{name}' is already used in schema '{spec.name}'")
     for link in spec.links:
         # A link's ORM attribute is <link>_id: it must not collide with another attribute.
         clash = spec.attribute(f"{link.name}_id")

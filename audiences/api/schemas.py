@@ -1,0 +1,85 @@
+"""``schemas/`` and ``schemas/{name}/`` (design 5.1 and 6): thin views over
+``audiences.services.schemas``."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from audiences.models import Schema
+from audiences.serializers import schema_document
+from audiences.services import schemas as services
+
+CONFIRM = OpenApiParameter("confirm", bool, description="true to really delete")
+
+
+def _confirmed(request):
+    return request.query_params.get("confirm", "").lower() in ("true", "1", "yes")
+
+
+def _prefetched():
+    return Schema.objects.prefetch_related("attributes", "links__to")
+
+
+class SchemaListView(GenericAPIView):
+    """List schemas (paged), or define one schema or a list resolved together."""
+
+    queryset = Schema.objects.none()
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        page = self.paginate_queryset(_prefetched())
+        return self.get_paginated_response([schema_document(s, with_stats=True) for s in page])
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request):
+        created = services.create_schemas(document=request.data, user=request.user)
+        documents = [
+            schema_document(s) for s in _prefetched().filter(pk__in=[s.pk for s in created])
+        ]
+        order = {s.name: i for i, s in enumerate(created)}
+        documents.sort(key=lambda d: order[d["name"]])
+        is_list = isinstance(request.data, dict) and "schemas" in request.data
+        body = {"schemas": documents} if is_list else documents[0]
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class SchemaDetailView(GenericAPIView):
+    """Read a schema, add to it (``PATCH``), or delete it (``?confirm=true``)."""
+
+    queryset = Schema.objects.none()
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, name):
+        return Response(schema_document(get_object_or_404(_prefetched(), name=name), True))
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def patch(self, request, name):
+        get_object_or_404(Schema, name=name)
+        services.add_to_schema(name=name, document=request.data, user=request.user)
+        return Response(schema_document(_prefetched().get(name=name), True))
+
+    @extend_schema(parameters=[CONFIRM], responses={204: None})
+    def delete(self, request, name):
+        get_object_or_404(Schema, name=name)
+        services.delete_schema(name=name, confirm=_confirmed(request), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AttributeDetailView(GenericAPIView):
+    """Delete one attribute and its column (``?confirm=true``)."""
+
+    queryset = Schema.objects.none()
+
+    @extend_schema(parameters=[CONFIRM], responses={204: None})
+    def delete(self, request, name, attribute):
+        get_object_or_404(Schema.objects.filter(attributes__name=attribute), name=name)
+        services.delete_attribute(
+            schema_name=name,
+            attribute_name=attribute,
+            confirm=_confirmed(request),
+            user=request.user,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
