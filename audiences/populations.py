@@ -55,3 +55,216 @@ Lifecycle
 - ``purge(*, older_than=None) -> int`` drops populations not ``keep`` created before
   ``older_than`` (default: now - ``settings.POPULATION_RETENTION_DAYS`` days), returns how many.
 """
+
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import F, TextField, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import MD5, Cast, Concat
+from django.utils import timezone
+
+from audiences import dynamic, rules
+from audiences.models import Population
+from config.api.errors import ValidationFailed
+
+OPERATIONS = {"union": "UNION", "intersection": "INTERSECT", "exclusion": "EXCEPT"}
+
+
+def _model(population_or_schema):
+    schema = getattr(population_or_schema, "schema", population_or_schema)
+    return dynamic.get_model(schema.name)
+
+
+def _column_type(kind):
+    field = dynamic._scalar_field(
+        SimpleNamespace(type=kind, required=False, indexed=False, precision=None, scale=None)
+    )
+    return field, field.db_type(connection)
+
+
+def members(population):
+    """The schema's records that are in ``population`` (a lazy queryset)."""
+    table = f"pop_{int(population.pk)}"
+    return _model(population).objects.filter(pk__in=RawSQL(f"SELECT key FROM {table}", []))
+
+
+def annotate_targets(queryset, population):
+    """``queryset`` with each added column of ``population`` as annotation ``_t_<alias>``."""
+    model = queryset.model
+    outer = f'"{model._meta.db_table}"."{model._meta.pk.column}"'
+    annotations = {}
+    for column in population.columns:
+        field, _ = _column_type(column["type"])
+        annotations[f"_t_{column['name']}"] = RawSQL(
+            f"SELECT p.{column['column']} FROM pop_{int(population.pk)} p WHERE p.key = {outer}",
+            [],
+            output_field=field,
+        )
+    return queryset.annotate(**annotations) if annotations else queryset
+
+
+def materialize(*, queryset, schema, label="", columns=None):
+    """Write ``queryset``'s keys (and ``columns``: {alias: (expression, type)}) into a new set."""
+    columns = columns or {}
+    model = dynamic.get_model(schema.name)
+    spec = [
+        {"name": alias, "type": kind, "column": f"c_{n}"}
+        for n, (alias, (_expr, kind)) in enumerate(columns.items(), start=1)
+    ]
+    population = Population.objects.create(schema=schema, label=label[:200], columns=spec)
+    table = population.table_name
+    ddl = [f"key {model._meta.pk.db_type(connection)} PRIMARY KEY"]
+    ddl += [f"{c['column']} {_column_type(c['type'])[1]}" for c in spec]
+    annotations = {f"x_pop_{c['column']}": columns[c["name"]][0] for c in spec}
+    select = queryset.annotate(**annotations) if annotations else queryset
+    select = select.values_list("pk", *annotations).order_by()
+    sql, params = select.query.get_compiler(connection=connection).as_sql()
+    names = ", ".join(["key"] + [c["column"] for c in spec])
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {table} ({', '.join(ddl)})")
+        cursor.execute(f"INSERT INTO {table} ({names}) {sql}", params)
+        population.count = cursor.rowcount
+        cursor.execute(f"ANALYZE {table}")
+    population.save(update_fields=["count"])
+    return population
+
+
+def from_rule(*, schema, where, variables=None, now=None, within=None, label=""):
+    """Materialize the records of ``schema`` matching ``where`` (inside ``within`` if given)."""
+    from audiences.compiler import queryset_for
+
+    queryset = queryset_for(
+        schema=schema, where=where, variables=variables, now=now, population=within
+    )
+    return materialize(queryset=queryset, schema=schema, label=label)
+
+
+def _carried(population):
+    return {c["name"]: (F(f"_t_{c['name']}"), c["type"]) for c in population.columns}
+
+
+def _order(population, order_by, seed):
+    if order_by:
+        descending = order_by.startswith("-")
+        path = order_by.lstrip("-")
+        lookup = lookup_of(population, path, "order_by")
+        expression = F(lookup)
+        return [expression.desc(nulls_last=True) if descending else expression.asc(), "pk"]
+    if seed is not None:
+        key_text = Cast("pk", output_field=TextField())
+        return [MD5(Concat(Value(str(seed)), key_text, output_field=TextField())), "pk"]
+    return ["pk"]
+
+
+def lookup_of(population, path, where_path):
+    """The ORM lookup of an attribute path or ``target.ALIAS`` on ``population``'s records."""
+    targets = {c["name"]: c["type"] for c in population.columns}
+    parser = rules._Parser(rules.Metadata(), None, None, targets, None, [])
+    lookup, _kind = parser.field_path(population.schema.name, path, where_path)
+    if lookup is None:
+        raise ValidationFailed(parser.errors)
+    return lookup
+
+
+def subset(
+    *,
+    population,
+    where=None,
+    variables=None,
+    now=None,
+    limit=None,
+    order_by=None,
+    seed=None,
+    label="",
+):
+    """Members of ``population`` matching ``where``, at most ``limit``, keeping its columns."""
+    from audiences.compiler import queryset_for
+
+    queryset = queryset_for(
+        schema=population.schema, where=where, variables=variables, now=now, population=population
+    )
+    if limit is not None:
+        if "count" in limit:
+            size = int(limit["count"])
+        else:
+            size = int(queryset.count() * float(limit["percent"]) // 100)
+        queryset = queryset.order_by(*_order(population, order_by, seed))[: max(size, 0)]
+    return materialize(
+        queryset=queryset, schema=population.schema, label=label, columns=_carried(population)
+    )
+
+
+def combine(*, operation, populations, label=""):
+    """Union, intersection or exclusion (first minus the others) of same-schema populations."""
+    if operation not in OPERATIONS or not populations:
+        raise ValidationFailed([{"path": "operation", "message": "union, intersection, exclusion"}])
+    schema = populations[0].schema
+    if any(p.schema_id != schema.pk for p in populations):
+        raise ValidationFailed([{"path": "populations", "message": "populations differ in schema"}])
+    result = Population.objects.create(schema=schema, label=label[:200])
+    model = dynamic.get_model(schema.name)
+    select = f" {OPERATIONS[operation]} ".join(
+        f"SELECT key FROM pop_{int(p.pk)}" for p in populations
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {result.table_name} "
+            f"(key {model._meta.pk.db_type(connection)} PRIMARY KEY)"
+        )
+        cursor.execute(f"INSERT INTO {result.table_name} (key) {select}")
+        result.count = cursor.rowcount
+        cursor.execute(f"ANALYZE {result.table_name}")
+    result.save(update_fields=["count"])
+    return result
+
+
+def with_columns(*, population, columns, label=""):
+    """A copy of ``population`` with more added columns ({alias: (expression, type)})."""
+    clash = set(columns) & {c["name"] for c in population.columns}
+    if clash:
+        raise ValidationFailed([{"path": "columns", "message": f"already present: {clash}"}])
+    queryset = annotate_targets(members(population), population)
+    return materialize(
+        queryset=queryset,
+        schema=population.schema,
+        label=label,
+        columns={**_carried(population), **columns},
+    )
+
+
+def copy_keys(*, population, label=""):
+    return materialize(queryset=members(population), schema=population.schema, label=label)
+
+
+def rows(population, *, offset=0, limit=50, columns=None):
+    """A page of ``population`` in key order: key, added columns and chosen attribute paths."""
+    lookups = {
+        path: lookup_of(population, path, f"columns[{i}]") for i, path in enumerate(columns or [])
+    }
+    queryset = annotate_targets(members(population), population)
+    added = {c["name"]: f"_t_{c['name']}" for c in population.columns}
+    names = ["pk", *added.values(), *lookups.values()]
+    page = queryset.order_by("pk").values_list(*names)[offset : offset + limit]
+    labels = ["key", *added, *lookups]
+    return [dict(zip(labels, row, strict=True)) for row in page]
+
+
+def drop(population):
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS pop_{int(population.pk)}")
+    population.delete()
+
+
+def purge(*, older_than=None):
+    """Drop the populations not kept created before ``older_than``; returns how many."""
+    cutoff = older_than or timezone.now() - timezone.timedelta(
+        days=settings.POPULATION_RETENTION_DAYS
+    )
+    stale = Population.objects.filter(keep=False, created_at__lt=cutoff)
+    dropped = 0
+    for population in stale.iterator():
+        drop(population)
+        dropped += 1
+    return dropped
