@@ -137,6 +137,12 @@ def bump():
         _state["models"], _state["token"] = build_all(), token
 
 
+def invalidate():
+    """Forget this process's classes (after a rolled-back schema change); the next use rebuilds."""
+    with _lock:
+        _state["models"], _state["token"] = {}, None
+
+
 def get_model(name):
     """The model class of schema ``name``; KeyError when no such schema exists."""
     if _state["token"] is None:

@@ -258,15 +258,23 @@ def _check_fields(spec, errors):
             errors.add(join(join(path, "targeting"), channel), "must be a string attribute")
 
 
+def _type_mismatch(via, target):
+    pk = target.attribute(target.primary_key) if target else None
+    if pk is None or (via.type, via.precision, via.scale) == (pk.type, pk.precision, pk.scale):
+        return None
+    return f"'{via.name}' is {via.type} but the primary key of '{target.name}' is {pk.type}"
+
+
 def _check_link(spec, link, universe, used_vias, errors):
-    if link.path is None:  # a stored link, rechecked because its via or target changed
-        link = copy.copy(link)
-        via = spec.attribute(link.via)
-        link.path = via.path if via is not None and via.path else f"links ({link.name})"
-    target = universe.get(link.to)
+    via, target = spec.attribute(link.via), universe.get(link.to)
+    if link.path is None:  # a stored link: only its via's type may have changed (in a patch)
+        used_vias[link.via] = link.name
+        problem = _type_mismatch(via, target) if via is not None and via.path else None
+        if problem:
+            errors.add(join(via.path, "type"), problem)
+        return
     if target is None:
         errors.add(join(link.path, "to"), f"no schema named '{link.to}'")
-    via = spec.attribute(link.via)
     if via is None:
         errors.add(join(link.path, "via"), f"no attribute named '{link.via}' in '{spec.name}'")
         return
@@ -277,16 +285,9 @@ def _check_link(spec, link, universe, used_vias, errors):
             join(link.path, "via"), f"'{link.via}' already holds link '{used_vias[link.via]}'"
         )
     used_vias[link.via] = link.name
-    target_pk = target.attribute(target.primary_key) if target else None
-    if target_pk is not None and (via.type, via.precision, via.scale) != (
-        target_pk.type,
-        target_pk.precision,
-        target_pk.scale,
-    ):
-        errors.add(
-            join(link.path, "via"),
-            f"'{link.via}' is {via.type} but the primary key of '{link.to}' is {target_pk.type}",
-        )
+    problem = _type_mismatch(via, target)
+    if problem:
+        errors.add(join(link.path, "via"), problem)
 
 
 def _namespace(spec, universe):

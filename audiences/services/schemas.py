@@ -6,6 +6,8 @@ tables through ``audiences.ddl``, calls ``dynamic.bump()`` and writes the audit 
 raises ``ValidationFailed`` (400 with JSON paths); a refused action raises ``Conflict`` (409).
 """
 
+from contextlib import contextmanager
+
 from django.db import connection, transaction
 
 from audiences import ddl, dynamic, usage
@@ -17,10 +19,19 @@ from config.audit import log_change
 SCHEMA_CHANGE_LOCK = 7_303_001  # pg_advisory_xact_lock key shared by all schema changes
 
 
-def _serialize_changes():
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEMA_CHANGE_LOCK])
-    dynamic.ensure_current()
+@contextmanager
+def _schema_change():
+    """One transaction, serialized with every other schema change; when it fails, this process's
+    runtime models (rebuilt by ``bump()`` inside it) are forgotten so they match the database."""
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEMA_CHANGE_LOCK])
+            dynamic.ensure_current()
+            yield
+    except BaseException:
+        dynamic.invalidate()
+        raise
 
 
 def _attribute_values(spec):
@@ -54,8 +65,7 @@ def _create_link(schema, spec, position):
 def create_schemas(*, document, user=None):
     """Create the schemas of ``document`` (one schema, or ``{"schemas": [...]}`` resolved
     together) with their tables; returns the new Schema objects in document order."""
-    with transaction.atomic():
-        _serialize_changes()
+    with _schema_change():
         specs = resolve_create(document)
         schemas = []
         for spec in specs:
@@ -119,8 +129,7 @@ def _alter_tables(schema, plan, old_model):
 def add_to_schema(*, name, document, user=None):
     """Apply a patch (design 5.1): add attributes and links, change settings, convert an
     attribute's type when every stored value converts. Returns the Schema."""
-    with transaction.atomic():
-        _serialize_changes()
+    with _schema_change():
         schema = Schema.objects.get(name=name)
         merged, plan = resolve_patch(name, document)
         _refuse_required_on_filled_table(schema, plan)
@@ -154,8 +163,7 @@ def _refuse_if_used(what, users, confirm, consequence):
 
 def delete_attribute(*, schema_name, attribute_name, confirm=False, user=None):
     """Drop an attribute and its column; refused while used (409) or without ``confirm`` (400)."""
-    with transaction.atomic():
-        _serialize_changes()
+    with _schema_change():
         schema = Schema.objects.get(name=schema_name)
         attribute = schema.attributes.get(name=attribute_name)
         _refuse_if_used(
@@ -174,8 +182,7 @@ def delete_attribute(*, schema_name, attribute_name, confirm=False, user=None):
 
 def delete_schema(*, name, confirm=False, user=None):
     """Drop a schema and its table; refused while used (409) or without ``confirm`` (400)."""
-    with transaction.atomic():
-        _serialize_changes()
+    with _schema_change():
         schema = Schema.objects.get(name=name)
         _refuse_if_used(
             f"schema {name}",
