@@ -1,4 +1,30 @@
+"""The product's admin site: titles and an index page that reads as a marketer's tool."""
+
 from django.contrib import admin
+
+# The index page's shortcuts, in a marketer's order: (app label, model name, title, what it is for).
+# Only those registered in this site and visible to the user are shown.
+SHORTCUTS = [
+    ("audiences", "Schema", "Schemas", "What you know about customers: entities and their links."),
+    ("audiences", "SavedAudience", "Audiences", "Saved rules and snapshots to target."),
+    ("campaigns", "Campaign", "Campaigns", "Design, publish and follow orchestrated campaigns."),
+    ("campaigns", "Run", "Runs", "Each execution of a campaign, activity by activity."),
+    ("campaigns", "HumanTask", "Tasks", "Approvals and confirmations waiting for someone."),
+]
+
+
+def shortcuts(app_list):
+    """``[{"title", "text", "url"}]`` for the SHORTCUTS present in ``app_list`` (admin URLs)."""
+    found = {
+        (app["app_label"], model["object_name"]): model.get("admin_url")
+        for app in app_list
+        for model in app["models"]
+    }
+    return [
+        {"title": title, "text": text, "url": found[(label, name)]}
+        for label, name, title, text in SHORTCUTS
+        if found.get((label, name))
+    ]
 
 
 class CampaignsAdminSite(admin.AdminSite):
@@ -7,3 +33,9 @@ class CampaignsAdminSite(admin.AdminSite):
     site_header = "Orchestrated campaigns"
     site_title = "Orchestrated campaigns"
     index_title = "Campaign back-office"
+    index_template = "admin/campaigns_index.html"
+
+    def index(self, request, extra_context=None):
+        app_list = self.get_app_list(request)
+        context = {"shortcuts": shortcuts(app_list), **(extra_context or {})}
+        return super().index(request, extra_context=context)
