@@ -43,7 +43,12 @@ def _cmp(node, now):
     value = _resolve(node.value, now)
     if node.op == "between":
         value = tuple(value)
-    return spec.compile(node.path, value)
+    q = spec.compile(node.path, value)
+    if node.path.startswith("_t_") and node.op not in ("is_null", "is_not_null"):
+        # Django's negation adds "OR col IS NULL" for nullable columns, not for annotations
+        # such as a population's added column: make the null case explicit.
+        q &= Q(**{f"{node.path}__isnull": False})
+    return q
 
 
 def _and(node, now):

@@ -107,7 +107,11 @@ def annotate_targets(queryset, population):
 
 def materialize(*, queryset, schema, label="", columns=None):
     """Write ``queryset``'s keys (and ``columns``: {alias: (expression, type)}) into a new set."""
-    columns = columns or {}
+    return _materialize(queryset, schema, label, columns or {})
+
+
+def _materialize(queryset, schema, label, columns, order=None, limit=None):
+    """The INSERT ... SELECT; ``order`` and ``limit`` keep the first ``limit`` rows in order."""
     model = dynamic.get_model(schema.name)
     spec = [
         {"name": alias, "type": kind, "column": f"c_{n}"}
@@ -119,7 +123,8 @@ def materialize(*, queryset, schema, label="", columns=None):
     ddl += [f"{c['column']} {_column_type(c['type'])[1]}" for c in spec]
     annotations = {f"x_pop_{c['column']}": columns[c["name"]][0] for c in spec}
     select = queryset.annotate(**annotations) if annotations else queryset
-    select = select.values_list("pk", *annotations).order_by()
+    select = select.values_list("pk", *annotations)
+    select = select.order_by(*order)[:limit] if order else select.order_by()
     sql, params = select.query.get_compiler(connection=connection).as_sql()
     names = ", ".join(["key"] + [c["column"] for c in spec])
     with connection.cursor() as cursor:
@@ -190,10 +195,11 @@ def subset(
             size = int(limit["count"])
         else:
             size = int(queryset.count() * float(limit["percent"]) // 100)
-        queryset = queryset.order_by(*_order(population, order_by, seed))[: max(size, 0)]
-    return materialize(
-        queryset=queryset, schema=population.schema, label=label, columns=_carried(population)
-    )
+        order = _order(population, order_by, seed)
+        return _materialize(
+            queryset, population.schema, label, _carried(population), order, max(size, 0)
+        )
+    return _materialize(queryset, population.schema, label, _carried(population))
 
 
 def combine(*, operation, populations, label=""):
