@@ -28,6 +28,16 @@ STORE = {
 }
 
 
+@pytest.fixture
+def committed_schemas(transactional_db):
+    """For tests that commit: drop the data tables afterwards (flushing keeps them)."""
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'data\\_%%'")
+        for (table,) in cursor.fetchall():
+            cursor.execute(f'DROP TABLE "{table}"')
+
+
 def paths(caught):
     return {error["path"]: error["message"] for error in caught.value.errors}
 
@@ -114,8 +124,7 @@ def _other_connection():
     )
 
 
-@pytest.mark.django_db(transaction=True)
-def test_ddl_on_a_busy_table_fails_quickly_and_clearly(settings):
+def test_ddl_on_a_busy_table_fails_quickly_and_clearly(settings, committed_schemas):
     create_schemas(document=STORE)
     settings.DDL_LOCK_TIMEOUT = "300ms"
     reader = _other_connection()
@@ -143,8 +152,7 @@ for line in sys.stdin:
 
 
 @pytest.mark.workers
-@pytest.mark.django_db(transaction=True)
-def test_a_running_worker_process_sees_a_new_attribute_without_restart():
+def test_a_running_worker_process_sees_a_new_attribute_without_restart(committed_schemas):
     create_schemas(document=STORE)
     settings = connection.settings_dict
     url = (
