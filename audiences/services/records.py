@@ -22,7 +22,7 @@ null (a record is the whole record; send the stored value to keep it).
 from dataclasses import dataclass, field
 
 import psycopg.errors
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from audiences.models import AttributeType
 from config.api.errors import ValidationFailed
@@ -243,19 +243,25 @@ def _delete(cursor, target):
 
 
 def ensure_functions(cursor):
-    """Create the safe date check once per database (no migration: it is ours, at first use)."""
+    """Create the safe date check once per database (no migration: it is ours, at first use).
+    Two first imports at once: the second waits for the first's commit, then uses its function."""
     cursor.execute("SELECT 1 FROM pg_proc WHERE proname = 'audiences_is_date'")
     if cursor.fetchone() is None:
-        cursor.execute(SAFE_DATE_FUNCTION)
+        try:
+            with transaction.atomic():
+                cursor.execute(SAFE_DATE_FUNCTION)
+        except IntegrityError:
+            pass
 
 
-def create_stage(cursor, columns):
-    """The temporary staging table (dropped at commit): ``_row``, ``_op`` and text columns."""
+def create_stage(cursor, columns, op="u"):
+    """The temporary staging table (dropped at commit): ``_row``, ``_op`` (default ``op``, u or d)
+    and one text column per attribute."""
+    assert op in ("u", "d")
     cursor.execute("DROP TABLE IF EXISTS _stage; DROP TABLE IF EXISTS _rej")
     texts = "".join(f", {q(c)} text" for c in columns)
     cursor.execute(
-        f"CREATE TEMP TABLE _stage (_row bigserial, _op text NOT NULL DEFAULT 'u'{texts}) "
-        "ON COMMIT DROP"
+        f"CREATE TEMP TABLE _stage (_row bigserial, _op text DEFAULT '{op}'{texts}) ON COMMIT DROP"
     )
     cursor.execute("CREATE TEMP TABLE _rej (_row bigint, col text, message text) ON COMMIT DROP")
 

@@ -75,3 +75,14 @@ def define(document=DOCUMENT):
     else:
         _own_define(document)
     dynamic.bump()
+
+
+def drop_data_tables():
+    """Transactional tests commit their DDL: drop every schema table (before and after them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+            "AND tablename LIKE 'data\\_%'"
+        )
+        for (table,) in cursor.fetchall():
+            cursor.execute(f'DROP TABLE "{table}" CASCADE')

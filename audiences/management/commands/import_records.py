@@ -1,0 +1,70 @@
+"""``manage.py import_records SCHEMA FILE``: a CSV import run in this process, with a progress bar
+(bytes read, rows/s), then the counts and the rejects with their row numbers (from 1)."""
+
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from audiences import dynamic
+from audiences.imports import ImportFailed, import_csv, rejects_by_row
+from audiences.models import Schema
+from audiences.services.records import MISSING_LINKS, MODES
+
+SHOWN_REJECTS = 50
+
+
+class Command(BaseCommand):
+    help = "Import a CSV file into a schema (header = attribute names), showing progress."
+
+    def add_arguments(self, parser):
+        parser.add_argument("schema")
+        parser.add_argument("file")
+        parser.add_argument("--mode", choices=MODES, default="upsert")
+        parser.add_argument("--missing-links", choices=MISSING_LINKS, default="reject")
+        parser.add_argument("--all-rejects", action="store_true", help="Print every reject.")
+
+    def handle(self, *args, **options):
+        dynamic.ensure_current()
+        try:
+            schema = Schema.objects.get(name=options["schema"])
+        except Schema.DoesNotExist:
+            raise CommandError(f"no schema named {options['schema']!r}") from None
+        try:
+            size = os.path.getsize(options["file"])
+        except OSError as exc:
+            raise CommandError(f"cannot read {options['file']}: {exc}") from None
+        rows, outcome = self._run(schema, options, size)
+        self.stdout.write(
+            f"{rows} rows read, {outcome.written} written, {outcome.skipped_older} skipped as "
+            f"older, {outcome.rejected} rejected"
+        )
+        rejects = rejects_by_row(outcome)
+        shown = rejects if options["all_rejects"] else rejects[:SHOWN_REJECTS]
+        for reject in shown:
+            self.stdout.write(f"  row {reject['row']}: {reject['message']}")
+        if len(shown) < outcome.rejected:
+            self.stdout.write(f"  ... {outcome.rejected - len(shown)} more (--all-rejects)")
+
+    def _run(self, schema, options, size):
+        bar = tqdm(total=size, unit="B", unit_scale=True, desc=f"import {schema.name}")
+        state = {"read": 0}
+
+        def progress(read_bytes, rows):
+            bar.update(read_bytes - state["read"])
+            state["read"] = read_bytes
+            bar.set_postfix(rows=rows, refresh=False)
+
+        try:
+            with open(options["file"], "rb") as stream:
+                return import_csv(
+                    schema=schema,
+                    stream=stream,
+                    mode=options["mode"],
+                    missing_links=options["missing_links"],
+                    progress=progress,
+                )
+        except ImportFailed as exc:
+            raise CommandError(f"import refused: {exc}") from None
+        finally:
+            bar.close()
