@@ -3,6 +3,7 @@ run's start with the run's variables. With ``emit_empty`` an empty result leaves
 ``out`` carries nothing (skipping what follows it); otherwise ``out`` carries it, even empty."""
 
 from audiences import populations
+from audiences.models import Schema
 from campaigns.activities.base import ActivityKind, error
 from campaigns.activities.registry import register
 
@@ -30,7 +31,7 @@ class BuildAudience(ActivityKind):
 
     def run(self, ctx):
         population = populations.from_rule(
-            schema=ctx.options["schema"],
+            schema=Schema.objects.get(name=ctx.options["schema"]),
             where=ctx.options["where"],
             variables=ctx.variables,
             now=ctx.now,

@@ -2,10 +2,16 @@
 
 ``register(kind_class)`` (usable as a decorator) adds a kind; ``get(type)`` returns the kind
 instance (KeyError when unknown); ``all()`` lists them. The built-in kinds register themselves when
-``campaigns.activities`` is imported; tests may register extra kinds (``unregister`` removes them).
+``campaigns.activities`` is imported, then the modules named in ``settings.CAMPAIGN_ACTIVITY_MODULES``
+(plugins; tests use it to give worker processes their test-only kinds).
 """
 
+import importlib
+
+from django.conf import settings
+
 _kinds = {}
+_loaded = []
 
 
 def register(kind_class):
@@ -19,14 +25,20 @@ def unregister(type_name):
 
 
 def get(type_name):
-    _load_builtins()
+    _load()
     return _kinds[type_name]
 
 
 def all():  # noqa: A001 - the registry's own vocabulary
-    _load_builtins()
+    _load()
     return list(_kinds.values())
 
 
-def _load_builtins():
+def _load():
+    if _loaded:
+        return
     import campaigns.activities  # noqa: F401 - registers the built-in kinds
+
+    for module in getattr(settings, "CAMPAIGN_ACTIVITY_MODULES", []):
+        importlib.import_module(module)
+    _loaded.append(True)

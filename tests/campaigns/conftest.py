@@ -1,0 +1,156 @@
+"""Fixtures for campaign tests: a customer schema with records, and real worker processes.
+
+``engine`` starts real forking ``manage.py rqworker <prefix>engine --with-scheduler`` processes and
+one ``manage.py campaigns_tick`` (TICK_SECONDS=1, RECONCILE_AFTER_SECONDS=3) as separate OS
+processes against the pytest database; tests must be transactional so they see committed data.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import django_rq
+import pytest
+from django.conf import settings
+from django.db import connection
+
+import tests.campaigns.kinds  # noqa: F401 - registers the test-only kinds here too
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def schema(transactional_db):
+    """A fresh ``cust_<hex>`` schema (country, points) with 20 records; its table is dropped after."""
+    from audiences.services.schemas import create_schemas
+
+    name = f"cust_{uuid.uuid4().hex[:8]}"
+    (created,) = create_schemas(
+        document={
+            "name": name,
+            "primary_key": "customer_id",
+            "targeting": {"email": "email"},
+            "attributes": [
+                {"name": "customer_id", "type": "string"},
+                {"name": "email", "type": "string"},
+                {"name": "country", "type": "string"},
+                {"name": "points", "type": "integer"},
+            ],
+        }
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO data_{name} (customer_id, email, country, points) "
+            "SELECT 'c' || i, 'c' || i || '@example.com', "
+            "CASE WHEN i % 4 = 0 THEN 'DE' ELSE 'FR' END, i * 100 "
+            "FROM generate_series(1, 20) AS i"
+        )
+    yield created
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS data_{name} CASCADE")
+
+
+def _children(pid):
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+class Engine:
+    def __init__(self):
+        db = connection.settings_dict
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": f"postgresql://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+            "RQ_QUEUE_PREFIX": settings.RQ_QUEUE_PREFIX,
+            "REDIS_URL": settings.REDIS_URL,
+            "LOCAL_MODE": "1",
+            "TICK_SECONDS": "1",
+            "RECONCILE_AFTER_SECONDS": "3",
+            "CAMPAIGN_ACTIVITY_MODULES": "tests.campaigns.kinds",
+            "DATABASE_CONN_MAX_AGE": "0",
+        }
+        self.processes = []
+        self.queue_name = f"{settings.RQ_QUEUE_PREFIX}engine"
+
+    def _start(self, *args):
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
+    def worker(self):
+        return self._start("rqworker", self.queue_name, "--with-scheduler")
+
+    def tick(self):
+        return self._start("campaigns_tick")
+
+    def kill(self, process):
+        """SIGKILL the worker and its work horses (rq puts each horse in a session of its own)."""
+        horses = [pid for pid in _children(process.pid)]
+        os.killpg(process.pid, signal.SIGKILL)
+        for pid in horses:
+            os.kill(pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        return horses
+
+    def flush_redis(self):
+        """Lose every job: FLUSHDB of this test's Redis database (FLUSHALL would hit the
+        other databases of a shared server)."""
+        django_rq.get_connection(self.queue_name).flushdb()
+
+    def stop(self):
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for process in self.processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
+
+
+@pytest.fixture
+def engine(transactional_db):
+    engine = Engine()
+    engine.flush_redis()
+    yield engine
+    engine.stop()
+    engine.flush_redis()
+
+
+def wait_for(predicate, timeout=60, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s")
+
+
+def final_run(run, timeout=60):
+    from campaigns.models import FINAL_RUN, Run
+
+    return wait_for(
+        lambda: (r := Run.objects.get(pk=run.pk)).status in FINAL_RUN and r, timeout=timeout
+    )
