@@ -107,3 +107,13 @@ def test_list_is_paginated_by_page_number(make_user, client_for):
     assert page["count"] == 5
     assert [g["name"] for g in page["results"]] == ["g2", "g3"]
     assert page["next"].endswith("page=3&page_size=2")
+
+
+def test_permission_model_on_a_view_without_queryset(make_user, client_for):
+    refused = client_for(make_user()).get("/api/group-names/")
+    assert refused.json() == {"detail": "Reading needs auth.view_group"}
+    assert client_for(make_user("auth.view_group")).get("/api/group-names/").status_code == 200
+
+
+def test_plain_view_without_model_needs_only_staff(make_user, client_for):
+    assert client_for(make_user()).get("/api/errors/").json() == {"ok": True}

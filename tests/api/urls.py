@@ -85,6 +85,15 @@ class DocumentView(APIView):
         return Response(serializer.validated_data)
 
 
+class GroupNamesView(APIView):
+    """No queryset, but its data is Group's: ``permission_model`` makes it need ``view_group``."""
+
+    permission_model = Group
+
+    def get(self, request):
+        return Response(sorted(Group.objects.values_list("name", flat=True)))
+
+
 class ErrorsView(APIView):
     """GET ?kind=... raises each kind of error."""
 
@@ -110,4 +119,5 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("api/documents/", DocumentView.as_view()),
     path("api/errors/", ErrorsView.as_view()),
+    path("api/group-names/", GroupNamesView.as_view()),
 ]
