@@ -2,10 +2,20 @@
 
 from django.urls import path
 
+from audiences.api import audiences as audiences_api
 from audiences.api import records as records_api
 from audiences.api import schemas as schemas_api
 
 urlpatterns = [
+    path("audiences/count/", audiences_api.CountView.as_view(), name="audience-count"),
+    path("audiences/preview/", audiences_api.PreviewView.as_view(), name="audience-preview"),
+    path(
+        "audiences/distribution/",
+        audiences_api.DistributionView.as_view(),
+        name="audience-distribution",
+    ),
+    path("audiences/", audiences_api.AudienceListView.as_view(), name="audiences"),
+    path("audiences/<str:name>/", audiences_api.AudienceDetailView.as_view(), name="audience"),
     path("schemas/", schemas_api.SchemaListView.as_view(), name="schemas"),
     path("schemas/<str:name>/", schemas_api.SchemaDetailView.as_view(), name="schema"),
     path(

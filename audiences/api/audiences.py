@@ -1,0 +1,236 @@
+"""``audiences/count/``, ``preview/``, ``distribution/`` and saved audiences (design 6): thin views
+over ``audiences.compiler`` and ``audiences.services.audiences``.
+
+Count, preview and distribution run under ``SET LOCAL statement_timeout`` =
+``settings.COUNT_STATEMENT_TIMEOUT_MS``; a rule too heavy for it gets a 400 at path ``where``.
+"""
+
+import datetime
+import time
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+from django.db.models import Count
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from audiences import rules
+from audiences.compiler import queryset_for
+from audiences.models import AudienceKind, SavedAudience, Schema
+from audiences.services import audiences as services
+from config.api.errors import ValidationFailed
+
+MAX_PREVIEW_ROWS = 200
+
+
+def _json(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_json(v) for v in value]
+    return value
+
+
+def _schema(data):
+    if not isinstance(data, dict):
+        raise ValidationFailed([{"path": "", "message": "a JSON object"}])
+    schema = Schema.objects.filter(name=data.get("schema")).first()
+    if schema is None:
+        raise ValidationFailed([{"path": "schema", "message": "an existing schema name"}])
+    variables = data.get("variables") or {}
+    if not isinstance(variables, dict):
+        raise ValidationFailed([{"path": "variables", "message": "an object"}])
+    return schema, variables
+
+
+def _bounded(run):
+    """Run ``run()`` in a transaction under the count statement timeout."""
+    timeout = int(settings.COUNT_STATEMENT_TIMEOUT_MS)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL statement_timeout = {timeout}")
+            return run()
+    except OperationalError as exc:
+        if "statement timeout" not in str(exc):
+            raise
+        message = f"the rule took longer than {timeout} ms to evaluate; narrow it down"
+        raise ValidationFailed([{"path": "where", "message": message}]) from exc
+
+
+def _lookups(schema, columns, path):
+    parser = rules._Parser(rules.Metadata(), None, None, None, None, [])
+    found = {}
+    for index, column in enumerate(columns):
+        lookup, _kind = parser.field_path(schema.name, column, f"{path}[{index}]")
+        if lookup is not None:
+            found[column] = lookup
+    if parser.errors:
+        raise ValidationFailed(parser.errors)
+    return found
+
+
+class _RuleView(GenericAPIView):
+    permission_model = None
+    required_permissions = {"post": ["audiences.view_savedaudience"]}
+    permission_labels = {"post": "Counting"}
+
+    def evaluate(self, data):
+        schema, variables = _schema(data)
+        now = timezone.now()
+        queryset = queryset_for(
+            schema=schema, where=data.get("where"), variables=variables, now=now
+        )
+        return schema, queryset, now
+
+
+class CountView(_RuleView):
+    """The exact number of records matching a rule."""
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        _schema_obj, queryset, now = self.evaluate(request.data)
+        started = time.monotonic()
+        count = _bounded(queryset.count)
+        elapsed = round((time.monotonic() - started) * 1000, 1)
+        return Response({"count": count, "elapsed_ms": elapsed, "evaluated_at": now.isoformat()})
+
+
+class PreviewView(_RuleView):
+    """The count, the first rows (``columns``, ``limit``) and the generated SQL."""
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        schema, queryset, now = self.evaluate(request.data)
+        limit = request.data.get("limit", 20)
+        if not isinstance(limit, int) or not 0 <= limit <= MAX_PREVIEW_ROWS:
+            raise ValidationFailed([{"path": "limit", "message": f"0 to {MAX_PREVIEW_ROWS}"}])
+        columns = request.data.get("columns") or [a.name for a in schema.attributes.all()]
+        if not isinstance(columns, list):
+            raise ValidationFailed([{"path": "columns", "message": "a list of field paths"}])
+        lookups = _lookups(schema, columns, "columns")
+        page = queryset.order_by("pk").values_list(*lookups.values())[:limit]
+        started = time.monotonic()
+
+        def run():
+            return queryset.count(), list(page)
+
+        count, found = _bounded(run)
+        elapsed = round((time.monotonic() - started) * 1000, 1)
+        sql, params = queryset.query.sql_with_params()
+        return Response(
+            {
+                "count": count,
+                "elapsed_ms": elapsed,
+                "evaluated_at": now.isoformat(),
+                "rows": [dict(zip(lookups, map(_json, row), strict=True)) for row in found],
+                "sql": sql,
+                "params": [_json(p) for p in params],
+            }
+        )
+
+
+class DistributionView(_RuleView):
+    """The 20 most frequent values of ``field`` among the records matching the rule."""
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        schema, queryset, _now = self.evaluate(request.data)
+        field = request.data.get("field")
+        lookup = _lookups(schema, [field], "field")[field] if isinstance(field, str) else None
+        if lookup is None:
+            raise ValidationFailed([{"path": "field", "message": "a field path"}])
+        top = (
+            queryset.order_by()
+            .values_list(lookup)
+            .annotate(n=Count("pk"))
+            .order_by("-n", lookup)[:20]
+        )
+        values = _bounded(lambda: list(top))
+        return Response(
+            {"field": field, "values": [{"value": _json(v), "count": n} for v, n in values]}
+        )
+
+
+def audience_document(audience):
+    return {
+        "name": audience.name,
+        "schema": audience.schema.name,
+        "kind": audience.kind,
+        "where": audience.where if audience.kind == AudienceKind.RULE else None,
+        "description": audience.description,
+        "count": audience.count,
+        "counted_at": audience.counted_at.isoformat() if audience.counted_at else None,
+    }
+
+
+class AudienceListView(GenericAPIView):
+    """Saved audiences; POST a rule audience, or ``"kind": "snapshot"`` to freeze a rule's
+    members now."""
+
+    queryset = SavedAudience.objects.select_related("schema")
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, operation_id="audiences_list")
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([audience_document(a) for a in page])
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request):
+        data = request.data if isinstance(request.data, dict) else {}
+        kind = data.get("kind", AudienceKind.RULE)
+        if kind not in AudienceKind.values:
+            raise ValidationFailed([{"path": "kind", "message": "rule or snapshot"}])
+        create = (
+            services.create_rule_audience
+            if kind == AudienceKind.RULE
+            else services.snapshot_from_rule
+        )
+        audience = create(
+            name=data.get("name"),
+            schema=data.get("schema"),
+            where=data.get("where", {"and": []}),
+            description=data.get("description", ""),
+            user=request.user,
+        )
+        return Response(audience_document(audience), status=status.HTTP_201_CREATED)
+
+
+class AudienceDetailView(GenericAPIView):
+    """One saved audience: read (``?refresh=true`` recounts), change its rule, delete it."""
+
+    queryset = SavedAudience.objects.select_related("schema", "population")
+    lookup_field = "name"
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, name):
+        audience = get_object_or_404(self.get_queryset(), name=name)
+        if request.query_params.get("refresh", "").lower() in ("true", "1"):
+            _bounded(lambda: services.refresh_count(audience=audience))
+        return Response(audience_document(audience))
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def patch(self, request, name):
+        audience = get_object_or_404(self.get_queryset(), name=name)
+        data = request.data if isinstance(request.data, dict) else {}
+        services.update_rule_audience(
+            audience=audience,
+            where=data.get("where"),
+            description=data.get("description"),
+            user=request.user,
+        )
+        return Response(audience_document(audience))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, name):
+        audience = get_object_or_404(self.get_queryset(), name=name)
+        services.delete_audience(audience=audience, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
