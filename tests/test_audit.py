@@ -47,8 +47,8 @@ def test_system_changes_go_to_the_first_superuser(django_user_model):
     group = Group.objects.create(name="g")
     assert log_change(user=None, obj=group, action="add", message="By the scheduler.") is None
     assert not LogEntry.objects.exists()
-    first = django_user_model.objects.create_superuser("root", password="pw")
-    django_user_model.objects.create_superuser("other", password="pw")
+    first = django_user_model.objects.create_superuser("root")
+    django_user_model.objects.create_superuser("other")
     entry = log_change(user=None, obj=group, action="add", message="By the scheduler.")
     assert entry.user == first
     assert describe(entry)["by"] == "system"
@@ -56,7 +56,7 @@ def test_system_changes_go_to_the_first_superuser(django_user_model):
 
 
 def test_entries_filter_and_describe(marketer, django_user_model):
-    admin = django_user_model.objects.create_superuser("root", password="pw")
+    admin = django_user_model.objects.create_superuser("root")
     first, second = Group.objects.create(name="a"), Group.objects.create(name="b")
     log_change(user=marketer, obj=first, action="add", message="Created a.")
     log_change(user=admin, obj=first, action="change", message="Changed a.", details={"n": 1})

@@ -26,7 +26,7 @@ def make_user(db, django_user_model):
         counter["n"] += 1
         user = django_user_model.objects.create_user(
             username=f"user{counter['n']}",
-            password="pw",
+            password=None,  # token or force_login: no slow password hashing
             is_staff=is_staff,
             is_superuser=is_superuser,
         )

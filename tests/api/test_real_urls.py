@@ -16,7 +16,7 @@ def test_openapi_schema_validates_without_warnings(tmp_path):
 def test_schema_and_docs_are_staff_only(django_user_model):
     assert APIClient().get("/api/schema/").status_code == 401
     client = APIClient()
-    client.force_login(django_user_model.objects.create_user("s", password="pw", is_staff=True))
+    client.force_login(django_user_model.objects.create_user("s", is_staff=True))
     assert client.get("/api/schema/").status_code == 200
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
