@@ -28,7 +28,7 @@ class SchemaListView(GenericAPIView):
 
     queryset = Schema.objects.none()
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="schemas_list", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         page = self.paginate_queryset(_prefetched())
         return self.get_paginated_response([schema_document(s, with_stats=True) for s in page])

@@ -3,6 +3,7 @@ definition answers 400 with its JSON path."""
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from rest_framework.test import APIClient
 
 from audiences import dynamic, usage
@@ -171,3 +172,43 @@ def test_staff_only(db):
     client = APIClient()
     client.force_authenticate(User.objects.create_user("someone"))
     assert client.get("/api/schemas/").status_code == 403
+
+
+def test_links_in_both_directions_inside_one_list(api):
+    store = dict(STORE, attributes=STORE["attributes"] + [{"name": "manager_id", "type": "string"}])
+    store["links"] = [
+        {"name": "manager", "to": "customer", "via": "manager_id", "reverse": "managed"}
+    ]
+    response = api.post("/api/schemas/", {"schemas": [store, CUSTOMER]}, format="json")
+    assert response.status_code == 201, response.json()
+    customer_model, store_model = dynamic.get_model("customer"), dynamic.get_model("store")
+    customer_model.objects.create(customer_id="c1", store_id="s1")
+    store_model.objects.create(store_id="s1", manager_id="c1")
+    assert customer_model.objects.filter(managed__customers__pk="c1").count() == 1
+
+
+def test_patch_changes_settings_and_adds_an_index(api, defined):
+    response = api.patch(
+        "/api/schemas/customer/",
+        {
+            "label": "People",
+            "targeting": {"email": "email", "sms": "phone"},
+            "attributes": [
+                {"name": "phone", "type": "string"},
+                {
+                    "name": "balance",
+                    "type": "decimal",
+                    "precision": 12,
+                    "scale": 2,
+                    "indexed": True,
+                },
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["label"] == "People" and body["targeting"]["sms"] == "phone"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'data_customer'")
+        assert any("(balance)" in row[0] for row in cursor.fetchall())
