@@ -2,6 +2,8 @@
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
+from django.test import Client
 from rest_framework.test import APIClient
 
 
@@ -35,3 +37,23 @@ def test_unknown_page_elsewhere_stays_html():
     response = APIClient().get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_errors_outside_drf_views_are_json_500_under_api():
+    """The database down: middleware fails before any view; /api/ still answers in JSON."""
+    client = Client(raise_request_exception=False)
+    connection = connections["default"]
+    port = connection.settings_dict["PORT"]
+    connection.close()
+    connection.settings_dict["PORT"] = "1"
+    try:
+        api = client.get("/api/schemas/")
+        page = client.get("/admin/")
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = port
+    assert api.status_code == 500
+    assert api.json() == {"detail": "Internal error"}
+    assert page.status_code == 500
+    assert page["Content-Type"].startswith("text/html")
