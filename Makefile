@@ -1,0 +1,58 @@
+# The two commands are `make run` and `make test`; `make help` lists the rest.
+# Both start an embedded PostgreSQL and Valkey unless DATABASE_URL / REDIS_URL are set (README).
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test shell lint bench chromium clean clean-data
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEVSTACK := $(PY) -m config.devstack
+
+help: ## list the targets
+	@echo "Usage: make TARGET   (pytest arguments: make test ARGS='-k audiences -x')"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+venv: $(STAMP) ## create .venv and install the project (again only when pyproject.toml changes)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP) ## serve the admin on 127.0.0.1, port PORT (default 8000), with a worker and the tick
+	$(DEVSTACK) run
+
+test: $(STAMP) chromium ## the whole pytest suite against real PostgreSQL and Valkey
+	$(DEVSTACK) test $(ARGS) || { code=$$?; [ $$code -eq 5 ] && echo "(no tests collected)" || exit $$code; }
+
+shell: $(STAMP) ## manage.py shell with the dev stack (the data of make run)
+	$(DEVSTACK) shell
+
+lint: $(STAMP) ## ruff check and ruff format --check (C90 complexity <= 10)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: $(STAMP) ## run every bench/*.py that has a main, each against its own stack
+	@found=0; for script in bench/*.py; do \
+	  [ -f "$$script" ] && grep -q '__name__ == "__main__"' "$$script" || continue; \
+	  found=1; echo "== $$script"; \
+	  $(DEVSTACK) exec --data-dir .devdata/bench -- $(PY) "$$script" || exit $$?; \
+	done; [ $$found = 1 ] || echo "No benchmarks in bench/ yet."
+
+chromium: ## install Debian's Chromium for the browser tests when it is missing
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "hint: the browser tests need Chromium: sudo apt-get install chromium"; fi; }
+
+clean: ## remove caches and the test and bench data (keeps .venv and the data of make run)
+	if [ -x $(PY) ]; then for d in .devdata/test .devdata/bench; do \
+	  $(DEVSTACK) clean --data-dir $$d; done; fi
+	rm -rf .ruff_cache .pytest_cache test-artifacts bench/out
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+clean-data: clean ## also remove the data of make run (database, admin password, secret key)
+	if [ -x $(PY) ]; then $(DEVSTACK) clean --data-dir .devdata; fi
