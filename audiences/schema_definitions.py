@@ -31,6 +31,7 @@ VERSION_TYPES = ("datetime", "date", "integer")
 ADDRESS_TYPES = ("string", "text")
 CHANNELS = ("email", "sms", "push")
 SCHEMA_KEYS = {"name", "label", "primary_key", "version_field", "targeting", "attributes", "links"}
+READ_ONLY_KEYS = {"table", "estimated_records"}  # given by GET, ignored so documents round-trip
 ATTRIBUTE_KEYS = {"name", "type", "required", "indexed", "enum", "precision", "scale"}
 LINK_KEYS = {"name", "to", "via", "reverse"}
 CHANGEABLE = ("type", "required", "indexed", "enum", "precision", "scale")
@@ -224,7 +225,9 @@ def parse_schema(raw, path, errors, partial=False):
     if not isinstance(raw, dict):
         errors.add(path, "must be an object")
         return None
-    _unknown_keys(raw, SCHEMA_KEYS, path, errors)
+    _unknown_keys(
+        {k: v for k, v in raw.items() if k not in READ_ONLY_KEYS}, SCHEMA_KEYS, path, errors
+    )
     return SchemaSpec(
         name=_name(raw, "name", path, errors, required=not partial),
         label=_text(raw, "label", path, errors),

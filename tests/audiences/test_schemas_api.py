@@ -212,3 +212,11 @@ def test_patch_changes_settings_and_adds_an_index(api, defined):
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'data_customer'")
         assert any("(balance)" in row[0] for row in cursor.fetchall())
+
+
+def test_a_schema_read_back_can_be_patched_back_unchanged(api, defined):
+    document = api.get("/api/schemas/customer/").json()
+    assert document["table"] == "data_customer"
+    response = api.patch("/api/schemas/customer/", document, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["attributes"] == document["attributes"] == CUSTOMER["attributes"]
