@@ -23,6 +23,11 @@ urlpatterns = [
         schemas_api.AttributeDetailView.as_view(),
         name="schema-attribute",
     ),
+    path(
+        "schemas/<str:name>/links/<str:link>/",
+        schemas_api.LinkDetailView.as_view(),
+        name="schema-link",
+    ),
     path("schemas/<str:name>/records/", records_api.RecordsView.as_view(), name="schema-records"),
     path("schemas/<str:name>/imports/", records_api.ImportsView.as_view(), name="schema-imports"),
     path(

@@ -2,7 +2,9 @@
 
 Later parts of the product (saved audiences, campaigns) ``register`` a function
 ``fn(schema_name, attribute_name=None) -> list[str]`` returning human sentences that name each
-user ("saved audience 'vip'", "campaign 12 'Spring' (activity filter1)"). ``users_of`` asks every
+user ("saved audience 'vip'", "campaign 12 'Spring' (activity filter1)"). ``attribute_name`` may
+also be a link or reverse link name (they share the schema's namespace): removing a link asks for
+its name and for its reverse on the other schema. ``users_of`` asks every
 registered function plus the built-in checks: links from other schemas, the schema's own links whose
 ``via`` is the attribute, its ``version_field`` and ``targeting``.
 """

@@ -83,3 +83,17 @@ class AttributeDetailView(GenericAPIView):
             user=request.user,
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LinkDetailView(GenericAPIView):
+    """Delete one link (``?confirm=true``); its ``via`` attribute stays as a plain attribute."""
+
+    queryset = Schema.objects.none()
+
+    @extend_schema(parameters=[CONFIRM], responses={204: None})
+    def delete(self, request, name, link):
+        get_object_or_404(Schema.objects.filter(links__name=link), name=name)
+        services.delete_link(
+            schema_name=name, link_name=link, confirm=_confirmed(request), user=request.user
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

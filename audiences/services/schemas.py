@@ -180,6 +180,33 @@ def delete_attribute(*, schema_name, attribute_name, confirm=False, user=None):
         )
 
 
+def delete_link(*, schema_name, link_name, confirm=False, user=None):
+    """Remove a link (and its reverse); its ``via`` attribute and values stay. Refused while the
+    link or its reverse is used (409: ``usage.users_of`` is asked with the link's name, links and
+    attributes sharing one namespace) or without ``confirm`` (400)."""
+    with _schema_change():
+        schema = Schema.objects.get(name=schema_name)
+        link = schema.links.select_related("to").get(name=link_name)
+        users = [
+            u
+            for u in usage.users_of(schema_name, link_name)
+            if u != f"link {schema_name}.{link_name}"
+        ]
+        if link.reverse:
+            users += usage.users_of(link.to.name, link.reverse)
+        _refuse_if_used(
+            f"link {schema_name}.{link_name}",
+            users,
+            confirm,
+            f"deleting link {schema_name}.{link_name} keeps {link.via} as a plain attribute",
+        )
+        old_model = dynamic.get_model(schema_name)
+        link.delete()
+        dynamic.bump()
+        ddl.alter_column(old_model, dynamic.get_model(schema_name), link.via, "via")
+        log_change(user=user, obj=schema, action="change", message=f"Link {link_name} deleted")
+
+
 def delete_schema(*, name, confirm=False, user=None):
     """Drop a schema and its table; refused while used (409) or without ``confirm`` (400)."""
     with _schema_change():

@@ -220,3 +220,23 @@ def test_a_schema_read_back_can_be_patched_back_unchanged(api, defined):
     response = api.patch("/api/schemas/customer/", document, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["attributes"] == document["attributes"] == CUSTOMER["attributes"]
+
+
+def test_deleting_a_link_keeps_its_via_attribute_and_values(api, defined):
+    dynamic.get_model("store").objects.create(store_id="s1")
+    dynamic.get_model("customer").objects.create(customer_id="c1", store_id="s1")
+    assert api.delete("/api/schemas/customer/links/store/").status_code == 400
+
+    def rule_users(schema_name, attribute_name=None):
+        return ["saved audience 'by store'"] if attribute_name == "customers" else []
+
+    usage.register(rule_users)
+    try:
+        response = api.delete("/api/schemas/customer/links/store/?confirm=true")
+        assert response.status_code == 409 and "by store" in response.json()["detail"]
+    finally:
+        usage.unregister(rule_users)
+    assert api.delete("/api/schemas/customer/links/store/?confirm=true").status_code == 204
+    assert dynamic.get_model("customer").objects.get().store_id == "s1"
+    assert api.get("/api/schemas/customer/").json()["links"] == []
+    assert api.delete("/api/schemas/store/?confirm=true").status_code == 204
