@@ -15,7 +15,8 @@ from django.http import HttpResponseRedirect
 
 from audiences import ddl
 from audiences.models import Attribute, Link, Schema
-from audiences.schema_definitions import resolve_create, resolve_patch
+from audiences.schema_definitions import resolve_create
+from audiences.schema_patches import resolve_patch
 from audiences.services import schemas as services
 from config.api.errors import Conflict, ValidationFailed
 

@@ -12,7 +12,8 @@ from django.db import connection, transaction
 
 from audiences import ddl, dynamic, usage
 from audiences.models import Attribute, Link, Schema
-from audiences.schema_definitions import join, resolve_create, resolve_patch
+from audiences.schema_definitions import join, resolve_create
+from audiences.schema_patches import resolve_patch
 from config.api.errors import Conflict, ValidationFailed
 from config.audit import log_change
 
