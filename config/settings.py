@@ -135,6 +135,10 @@ MIDDLEWARE = [
     "audiences.middleware.SchemaGenerationMiddleware",
 ]
 
+if TESTING:
+    # Hashing each test user's password with PBKDF2 costs seconds per test module.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
