@@ -80,10 +80,12 @@ def banner(stack, url):
 
 
 def run(data_dir, port):
-    if port_in_use(port):
-        raise LauncherError(f"port {port} on 127.0.0.1 is in use; set PORT to another port")
+    def check_port():
+        if port_in_use(port):
+            raise LauncherError(f"port {port} on 127.0.0.1 is in use; set PORT to another port")
+
     children = {}
-    with Stack(data_dir) as stack:
+    with Stack(data_dir, precheck=check_port) as stack:
         stack.env["PORT"] = str(port)
         stack.env.setdefault("WEB_CONCURRENCY", "2")
         runtime = prepare(stack)

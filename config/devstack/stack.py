@@ -38,9 +38,10 @@ class Stack:
     later launcher find what this one leaves behind if it is SIGKILLed.
     """
 
-    def __init__(self, data_dir, *, fast=False):
+    def __init__(self, data_dir, *, fast=False, precheck=None):
         self.data_dir = Path(data_dir).resolve()
         self.fast = fast
+        self.precheck = precheck  # called once the lock is held, before any server starts
         self.lock = DataLock(self.data_dir)
         self.postgres = None
         self.valkey = None
@@ -60,6 +61,8 @@ class Stack:
     def start(self):
         self.data_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
         self.lock.acquire()
+        if self.precheck:
+            self.precheck()
         self.env = self._child_env()
         places = None if os.environ.get("DATABASE_URL") else locate(self.data_dir)
         self._recover(places)
