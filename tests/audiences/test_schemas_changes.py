@@ -182,3 +182,23 @@ def test_a_running_worker_process_sees_a_new_attribute_without_restart(committed
         timer.cancel()
         worker.stdin.close()
         worker.wait(timeout=10)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "db_type", ["bigint", "double precision", "numeric(6, 2)", "numeric(4, 4)"]
+)
+def test_the_cheap_prefilter_never_accepts_what_postgresql_refuses(db_type):
+    from audiences.ddl import _surely_converts
+
+    samples = ["12", " -7 ", "+3", "1.5", ".5", "1e5", "9" * 19, "1234.56", "12345.6", "1.234",
+               "x", "", "1e999", "0." + "0" * 250 + "1", "1" * 201, "0.12", "99.999"]  # fmt: skip
+    pattern = _surely_converts(db_type)
+    accepted = 0
+    with connection.cursor() as cursor:
+        for sample in samples:
+            cursor.execute("SELECT %s ~ %s", [sample, pattern or "^$x"])
+            if cursor.fetchone()[0]:
+                accepted += 1
+                cursor.execute(f"SELECT %s::{db_type}", [sample])  # must not raise
+    assert accepted >= 3 if pattern else accepted == 0
