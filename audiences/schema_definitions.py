@@ -242,8 +242,16 @@ def parse_schema(raw, path, errors, partial=False):
 # ---------------------------------------------------------------- checks across schemas
 
 
+def _check_id(spec, errors):
+    """Django reserves a field named ``id`` for the primary key."""
+    for item in spec.attributes + spec.links:
+        if item.name == "id" and item.path and item.name != spec.primary_key:
+            errors.add(join(item.path, "name"), "'id' can only name the primary key")
+
+
 def _check_fields(spec, errors):
     path = spec.path or ""
+    _check_id(spec, errors)
     if spec.primary_key and spec.attribute(spec.primary_key) is None:
         errors.add(join(path, "primary_key"), f"no attribute named '{spec.primary_key}'")
     if spec.version_field:

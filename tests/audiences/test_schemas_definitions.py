@@ -97,6 +97,7 @@ def test_bad_schema_fields_have_their_path(changes, path, words):
         ({"name": "email", "type": "string"}, "name", "already used"),
         ({"name": "customers", "type": "string"}, "name", "already used"),
         ({"name": "Bad", "type": "string"}, "name", "lowercase"),
+        ({"name": "id", "type": "integer"}, "name", "primary key"),
     ],
 )
 def test_bad_attributes_have_their_path(attribute, path, words):
