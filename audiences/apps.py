@@ -5,3 +5,6 @@ class AudiencesConfig(AppConfig):
     verbose_name = "Audiences and data"
     name = "audiences"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from audiences import admin_audiences  # noqa: F401  (registers the audience builder)
