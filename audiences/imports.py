@@ -125,6 +125,8 @@ def import_csv(*, schema, stream, mode="upsert", missing_links="reject", progres
             columns=columns,
             mode="insert" if mode == "insert" else "upsert",
             missing_links=missing_links,
+            staged_rows=rows,
+            ops=OP_COLUMN in names or mode == "delete",
         )
     return rows, outcome
 

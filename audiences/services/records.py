@@ -22,7 +22,7 @@ null (a record is the whole record; send the stored value to keep it).
 from dataclasses import dataclass, field
 
 import psycopg.errors
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, DataError, connection, transaction
 
 from audiences.models import AttributeType
 from config.api.errors import ValidationFailed
@@ -34,7 +34,7 @@ OP_COLUMN = "_change_request_type"
 MAX_KEPT_REJECTS = 100_000
 
 _DAY = r"(0[1-9]|[12]\d|3[01])"
-_DATE = rf"\d{{4}}-(0[1-9]|1[0-2])-{_DAY}"
+_DATE = rf"[1-9]\d{{3}}-(0[1-9]|1[0-2])-{_DAY}"
 _TIME = (
     r"([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?)?\s*(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?"
 )
@@ -42,7 +42,7 @@ _TIME = (
 TYPE_CHECKS = {
     AttributeType.INTEGER: (r"^\s*[+-]?\d{1,18}\s*$", "bigint", "an integer"),
     AttributeType.FLOAT: (
-        r"^\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?|NaN|[+-]?Infinity)\s*$",
+        r"^\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,2})?|NaN|[+-]?Infinity)\s*$",
         "double precision",
         "a number",
     ),
@@ -54,11 +54,6 @@ TYPE_CHECKS = {
     AttributeType.DATE: (rf"^\s*{_DATE}\s*$", "date", "a date (YYYY-MM-DD)"),
     AttributeType.DATETIME: (rf"^\s*{_DATE}{_TIME}\s*$", "timestamptz", "an ISO 8601 date-time"),
 }
-SAFE_DATE_FUNCTION = """
-CREATE OR REPLACE FUNCTION audiences_is_date(value text) RETURNS boolean
-LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN PERFORM left(btrim(value), 10)::date; RETURN true;
-EXCEPTION WHEN others THEN RETURN false; END $$"""
 
 
 @dataclass
@@ -117,27 +112,33 @@ class Target:
         regex, _sql_type, what = TYPE_CHECKS[attribute.type]
         condition = f"{column} <> '' AND {column} !~ '{regex}'"
         if attribute.type in (AttributeType.DATE, AttributeType.DATETIME):
+            # CASE fixes the order: make_date() only sees values the regex accepted.
+            day, month, year = (
+                f"substr(btrim({column}), {i}, {n})" for i, n in ((9, 2), (6, 2), (1, 4))
+            )
             condition = (
-                f"{column} <> '' AND ({column} !~ '{regex}' OR "
-                f"(substr(btrim({column}), 9, 2) > '28' AND NOT audiences_is_date({column})))"
+                f"CASE WHEN {column} = '' THEN false WHEN {column} !~ '{regex}' THEN true "
+                f"WHEN {day} <= '28' THEN false ELSE {day}::int > extract(day FROM "
+                f"make_date({year}::int, {month}::int, 1) + interval '1 month - 1 day') END"
             )
         return condition, f"not {what}"
 
 
-def _column_checks(target, columns):
-    """[(attribute, SQL condition of a bad value, message)] for the staged ``columns``."""
-    checks = [("_op", "s._op NOT IN ('u', 'd')", f"{OP_COLUMN} must be u or d")]
+def _column_checks(target, columns, *, types=True, others=True):
+    """[(attribute, SQL condition of a bad value, message)] for the staged ``columns``: the type
+    checks (regular expressions: slow) and the others (required, enum, ``_op``: cheap)."""
+    checks = [("_op", "s._op NOT IN ('u', 'd')", f"{OP_COLUMN} must be u or d")] if others else []
     for name in columns:
         attribute = target.attributes[name]
         only_writes = "" if name == target.pk else "s._op = 'u' AND "
-        if attribute.required or name == target.pk:
+        if others and (attribute.required or name == target.pk):
             checks.append(
                 (name, f"{only_writes}(s.{q(name)} IS NULL OR s.{q(name)} = '')", "required")
             )
-        type_check = target.type_check(name)
+        type_check = target.type_check(name) if types else None
         if type_check:
             checks.append((name, f"s.{q(name)} IS NOT NULL AND {type_check[0]}", type_check[1]))
-        if attribute.enum:
+        if others and attribute.enum:
             allowed = ", ".join(_quote_literal(str(v)) for v in attribute.enum)
             listed = ", ".join(str(v) for v in attribute.enum)
             checks.append(
@@ -242,18 +243,6 @@ def _delete(cursor, target):
     return cursor.rowcount
 
 
-def ensure_functions(cursor):
-    """Create the safe date check once per database (no migration: it is ours, at first use).
-    Two first imports at once: the second waits for the first's commit, then uses its function."""
-    cursor.execute("SELECT 1 FROM pg_proc WHERE proname = 'audiences_is_date'")
-    if cursor.fetchone() is None:
-        try:
-            with transaction.atomic():
-                cursor.execute(SAFE_DATE_FUNCTION)
-        except IntegrityError:
-            pass
-
-
 def create_stage(cursor, columns, op="u"):
     """The temporary staging table (dropped at commit): ``_row``, ``_op`` (default ``op``, u or d)
     and one text column per attribute."""
@@ -270,47 +259,77 @@ def lock_schema(cursor, schema):
     cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [IMPORT_LOCK, schema.pk])
 
 
-def validate_staged(cursor, *, target, columns, mode, missing_links, duplicates=False):
-    """Validate ``_stage`` (filled by the caller in this transaction) into ``_rej``, under the
-    schema's writer lock (held until the transaction ends). Duplicate keys are looked for now when
-    ``duplicates`` (or in insert mode), else only when the upsert trips on one (``_write``)."""
-    ensure_functions(cursor)
+def validate_staged(cursor, *, target, columns, mode, missing_links):
+    """Every check of ``_stage`` (filled by the caller in this transaction) into ``_rej``, under
+    the schema's writer lock (held until the transaction ends)."""
     lock_schema(cursor, target.schema)
     cursor.execute("ANALYZE _stage")
     _insert_rejects(cursor, _column_checks(target, columns))
     if missing_links == "reject":
         _reject_missing_links(cursor, target, columns)
-    if mode == "insert" or duplicates:
-        _reject_duplicates(cursor, target)
+    _reject_duplicates(cursor, target)
     if mode == "insert":
         _reject_existing(cursor, target)
 
 
-def write_staged(cursor, *, target, columns, mode, missing_links):
-    """Validate ``_stage`` and write its valid rows. Returns an Outcome."""
-    validate_staged(cursor, target=target, columns=columns, mode=mode, missing_links=missing_links)
-    outcome = Outcome()
-    outcome.written, outcome.skipped_older = _write(cursor, target, columns, mode)
+def write_staged(cursor, *, target, columns, mode, missing_links, staged_rows, ops=True):
+    """Validate ``_stage`` and write its valid rows; returns an Outcome. ``ops``: rows may have
+    different ``_op`` values (else all are ``u``).
+
+    Optimistic about types, which are the slow checks (regular expressions): the cheap checks run
+    first, then the links are checked and the rows written with their casts; only when a cast
+    fails is everything since undone, the types checked, and the write done again."""
+    lock_schema(cursor, target.schema)
+    cursor.execute("ANALYZE _stage")
+    _insert_rejects(cursor, _column_checks(target, columns, types=False))
+    if mode == "insert":
+        _insert_rejects(cursor, _column_checks(target, columns, others=False))
+        _reject_duplicates(cursor, target)
+        _reject_existing(cursor, target)
+    cursor.execute("SAVEPOINT audiences_typed")
+    try:
+        outcome = _links_and_write(cursor, target, columns, mode, missing_links, staged_rows, ops)
+    except DataError:
+        cursor.execute("ROLLBACK TO SAVEPOINT audiences_typed")
+        _insert_rejects(cursor, _column_checks(target, columns, others=False))
+        outcome = _links_and_write(cursor, target, columns, mode, missing_links, staged_rows, ops)
     collect_rejects(cursor, outcome)
     return outcome
 
 
-def _write(cursor, target, columns, mode):
+def _links_and_write(cursor, target, columns, mode, missing_links, staged_rows, ops):
+    if missing_links == "reject":
+        _reject_missing_links(cursor, target, columns)
+    outcome = Outcome()
+    outcome.written, outcome.skipped_older = _write(
+        cursor, target, columns, mode, None if ops else staged_rows
+    )
+    return outcome
+
+
+def _candidates(cursor, staged_rows):
+    """Valid rows to upsert: counted, or ``staged_rows`` less the rejected when all are ``u``."""
+    if staged_rows is None:
+        cursor.execute(f"SELECT count(*) FROM _stage s WHERE s._op = 'u' AND {VALID}")
+        return cursor.fetchone()[0]
+    cursor.execute("SELECT count(DISTINCT _row) FROM _rej")
+    return staged_rows - cursor.fetchone()[0]
+
+
+def _write(cursor, target, columns, mode, staged_rows=None):
     """(written, skipped_older). Duplicate keys are looked for only when the upsert trips on one."""
-    cursor.execute(f"SELECT count(*) FROM _stage s WHERE s._op = 'u' AND {VALID}")
-    candidates = cursor.fetchone()[0]
+    candidates = _candidates(cursor, staged_rows)
     cursor.execute("SAVEPOINT audiences_write")
     try:
         upserted = _upsert(cursor, target, columns, mode) if candidates else 0
-    except Exception as exc:  # the same key twice in one INSERT ... ON CONFLICT
+    except DatabaseError as exc:  # the same key twice in one INSERT ... ON CONFLICT
         if not isinstance(exc.__cause__, psycopg.errors.CardinalityViolation):
             raise
         cursor.execute("ROLLBACK TO SAVEPOINT audiences_write")
         _reject_duplicates(cursor, target)
-        cursor.execute(f"SELECT count(*) FROM _stage s WHERE s._op = 'u' AND {VALID}")
-        candidates = cursor.fetchone()[0]
+        candidates = _candidates(cursor, staged_rows)
         upserted = _upsert(cursor, target, columns, mode)
-    deleted = _delete(cursor, target)
+    deleted = _delete(cursor, target) if staged_rows is None else 0
     return upserted + deleted, candidates - upserted
 
 
@@ -418,7 +437,6 @@ def write_records(*, schema, document, user=None):
             columns=columns,
             mode=mode,
             missing_links=options["missing_links"],
-            duplicates=True,
         )
         outcome = Outcome()
         collect_rejects(cursor, outcome)

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, connections
+from django.db import connections
 
 from audiences import dynamic
 from audiences.imports import ImportFailed, import_csv, rejects_by_row
@@ -135,8 +135,6 @@ def test_delete_mode_needs_only_the_key(schemas):
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_imports_into_one_schema_end_consistent(data_tables):
     define()
-    with connection.cursor() as cursor:  # both imports will want to create it at once
-        cursor.execute("DROP FUNCTION IF EXISTS audiences_is_date(text)")
     keys = range(3000)
     files = {
         name: "customer_id,loyalty_points\n" + "".join(f"k{i},{points}\n" for i in keys)
