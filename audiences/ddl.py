@@ -68,6 +68,15 @@ def field_of(model, column):
 
 
 def create_tables(models):
+    """Create one table per model; a table left over under the same name is refused (409)."""
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute("SELECT to_regclass(%s)", [model._meta.db_table])
+            if cursor.fetchone()[0] is not None:
+                raise Conflict(
+                    f"a table named {model._meta.db_table} already exists outside the schema "
+                    "metadata; drop it or choose another schema name"
+                )
     for model in models:
         with editor(model._meta.db_table) as schema_editor:
             schema_editor.create_model(model)

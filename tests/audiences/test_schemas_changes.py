@@ -202,3 +202,13 @@ def test_the_cheap_prefilter_never_accepts_what_postgresql_refuses(db_type):
                 accepted += 1
                 cursor.execute(f"SELECT %s::{db_type}", [sample])  # must not raise
     assert accepted >= 3 if pattern else accepted == 0
+
+
+@pytest.mark.django_db
+def test_a_leftover_table_is_refused_clearly():
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE data_store (x int)")
+    with pytest.raises(Conflict, match="already exists"):
+        create_schemas(document=STORE)
+    with pytest.raises(KeyError):
+        dynamic.get_model("store")
