@@ -49,7 +49,7 @@ class RuleEditor(forms.Textarea):
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        meta = rules.Metadata()
+        meta = rules.metadata()
         schemas = {
             str(pk): name
             for pk, name in Schema.objects.values_list("pk", "name")

@@ -166,7 +166,7 @@ def _order(population, order_by, seed):
 def lookup_of(population, path, where_path):
     """The ORM lookup of an attribute path or ``target.ALIAS`` on ``population``'s records."""
     targets = {c["name"]: c["type"] for c in population.columns}
-    parser = rules._Parser(rules.Metadata(), None, None, targets, None, [])
+    parser = rules._Parser(rules.metadata(), None, None, targets, None, [])
     lookup, _kind = parser.field_path(population.schema.name, path, where_path)
     if lookup is None:
         raise ValidationFailed(parser.errors)

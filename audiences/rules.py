@@ -115,6 +115,21 @@ class Metadata:
                     self.schemas[link.to.name]["reverse"][link.reverse] = (schema.name, link.name)
 
 
+_metadata_cache = {}
+
+
+def metadata():
+    """The Metadata of the current schema generation (built once per generation)."""
+    from audiences import dynamic
+
+    dynamic.all_models()  # builds the classes once per process
+    token = dynamic._state["token"]
+    if token not in _metadata_cache:
+        _metadata_cache.clear()
+        _metadata_cache[token] = Metadata()
+    return _metadata_cache[token]
+
+
 class _Parser:
     def __init__(self, meta, variables, var_types, targets, audience, stack):
         self.meta, self.variables, self.var_types = meta, variables, var_types
@@ -427,7 +442,7 @@ def parse(
 ):
     """The validated tree of ``where`` on ``schema`` (a Schema or its name)."""
     name = schema if isinstance(schema, str) else schema.name
-    meta = Metadata()
+    meta = metadata()
     if name not in meta.schemas:
         raise ValidationFailed([{"path": "schema", "message": f"no schema named {name!r}"}])
     if audience is not None and (variables or var_types):

@@ -67,7 +67,7 @@ def _bounded(run):
 
 
 def _lookups(schema, columns, path):
-    parser = rules._Parser(rules.Metadata(), None, None, None, None, [])
+    parser = rules._Parser(rules.metadata(), None, None, None, None, [])
     found = {}
     for index, column in enumerate(columns):
         lookup, _kind = parser.field_path(schema.name, column, f"{path}[{index}]")
