@@ -212,3 +212,26 @@ def test_a_leftover_table_is_refused_clearly():
         create_schemas(document=STORE)
     with pytest.raises(KeyError):
         dynamic.get_model("store")
+
+
+def test_concurrent_definitions_are_serialized(committed_schemas):
+    from django.db import connections
+
+    outcomes, barrier = [], threading.Barrier(2)
+
+    def define():
+        try:
+            barrier.wait(timeout=10)
+            create_schemas(document=STORE)
+            outcomes.append("created")
+        except ValidationFailed as exc:
+            outcomes.append(exc.errors[0]["message"])
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=define) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["a schema named 'store' already exists", "created"]
