@@ -133,7 +133,7 @@ class AttributeInline(admin.TabularInline):
         class Remembered(formset):
             def __init__(self, *args, **inner):
                 super().__init__(*args, **inner)
-                request._schema_admin["attributes"] = self
+                request.__dict__.setdefault("_schema_admin", {})["attributes"] = self
 
         return Remembered
 
@@ -183,7 +183,7 @@ class SchemaAdmin(admin.ModelAdmin):
         class Remembered(form):
             def __init__(self, *args, **inner):
                 super().__init__(*args, **inner)
-                request._schema_admin["form"] = self
+                request.__dict__.setdefault("_schema_admin", {})["form"] = self
 
         return Remembered
 
