@@ -98,10 +98,10 @@ def drop_column(model, column):
         schema_editor.remove_field(model, field_of(model, column))
 
 
-def alter_column(old_model, new_model, column, path):
+def alter_column(old_model, new_model, column, path, required_path=None):
     """Alter ``column`` from its field in ``old_model`` to the one in ``new_model`` (type, null,
     index, link). Values that do not convert, or nulls for a now required column, raise
-    ``ValidationFailed`` at ``path``."""
+    ``ValidationFailed`` at ``path`` (at ``required_path`` for the nulls)."""
     table = new_model._meta.db_table
     try:
         with transaction.atomic():
@@ -123,7 +123,12 @@ def alter_column(old_model, new_model, column, path):
         ) from exc
     except IntegrityError as exc:
         raise ValidationFailed(
-            [{"path": path, "message": "some records have no value, so it cannot be required"}]
+            [
+                {
+                    "path": required_path or path,
+                    "message": "some records have no value, so it cannot be required",
+                }
+            ]
         ) from exc
 
 

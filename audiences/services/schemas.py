@@ -119,12 +119,12 @@ def _alter_tables(schema, plan, old_model):
     new_model = dynamic.get_model(schema.name)
     added = [a.name for a in plan.added_attributes]
     ddl.add_columns(new_model, added)
-    altered = {new.name: join(new.path, "type") for _old, new in plan.changed_attributes}
-    for link in plan.added_links:
-        if link.via not in added:
-            altered.setdefault(link.via, join(link.path, "via"))
+    altered = {new.name: new.path for _old, new in plan.changed_attributes}
     for column, path in altered.items():
-        ddl.alter_column(old_model, new_model, column, path)
+        ddl.alter_column(old_model, new_model, column, join(path, "type"), join(path, "required"))
+    for link in plan.added_links:
+        if link.via not in added and link.via not in altered:
+            ddl.alter_column(old_model, new_model, link.via, join(link.path, "via"))
 
 
 def add_to_schema(*, name, document, user=None):

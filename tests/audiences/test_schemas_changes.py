@@ -235,3 +235,18 @@ def test_concurrent_definitions_are_serialized(committed_schemas):
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(outcomes) == ["a schema named 'store' already exists", "created"]
+
+
+def test_making_an_attribute_required_needs_every_record_to_have_it(store):
+    add_to_schema(
+        name="store",
+        document={"attributes": [{"name": "code", "type": "string", "required": True}]},
+    )
+    store.objects.create(store_id="s3", code="9")
+    store.objects.create(store_id="s4", code="10", size=None)
+    with pytest.raises(ValidationFailed) as caught:
+        add_to_schema(
+            name="store",
+            document={"attributes": [{"name": "size", "type": "string", "required": True}]},
+        )
+    assert "no value" in paths(caught)["attributes[0].required"]
