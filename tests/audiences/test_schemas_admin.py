@@ -74,6 +74,8 @@ def test_changing_a_schema_alters_its_table_and_deleting_is_refused_while_linked
     data["attributes-0-required"] = "on"
     data["attributes-2-name"], data["attributes-2-type"] = "opened", "date"
     url = f"/admin/audiences/schema/{store.pk}/change/"
+    page = admin_client.get(url).content.decode()
+    assert "holding the linked schema" in page and "converts its values" in page
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:3000]
     fields = [f.name for f in dynamic.get_model("store")._meta.fields]
