@@ -7,4 +7,7 @@ class AudiencesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from audiences import admin_audiences  # noqa: F401  (registers the audience builder)
+        from audiences import (
+            admin_audiences,  # noqa: F401  (registers the audience builder)
+            admin_data,  # noqa: F401  (registers the data browser and imports)
+        )

@@ -1,0 +1,218 @@
+"""The generic data browser and CSV import pages of the admin: one set of views for every schema
+(never a ModelAdmin per schema), hung on the RecordImport admin, whose changelist is the import
+history.
+
+URLs under /admin/audiences/recordimport/:
+- ``data/`` the schemas; ``data/<schema>/`` a paged list with search (``q``: text attributes
+  contain it, or the key equals it) and attribute filters (``f.<attribute>=value``, exact);
+- ``data/<schema>/<pk>/`` one record, its many-to-one links and the counts of its one-to-many links;
+- ``data/<schema>/import/`` the upload form; ``<id>/progress/`` live progress (polls the API);
+- ``<id>/rejects/`` the rejects as CSV.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from audiences import dynamic
+from audiences.api.records import rejects_csv
+from audiences.models import AttributeType, RecordImport, Schema
+from config.api.errors import ValidationFailed
+
+PAGE_SIZE = 50
+TEXT_TYPES = (AttributeType.STRING, AttributeType.TEXT)
+
+
+def _schema_and_model(name):
+    schema = get_object_or_404(Schema, name=name)
+    dynamic.ensure_current()
+    try:
+        return schema, dynamic.get_model(name)
+    except KeyError:
+        raise Http404(f"no table for schema {name}") from None
+
+
+def _filtered(schema, model, params):
+    """The records matching the search box and the attribute filters, and the active filters."""
+    queryset = model.objects.order_by("pk")
+    attributes = {a.name: a for a in schema.attributes.all()}
+    active = {}
+    for key, value in params.items():
+        name = key.removeprefix("f.")
+        if key.startswith("f.") and name in attributes and value != "":
+            queryset = queryset.filter(**{dynamic.attname_of(model, name): value})
+            active[name] = value
+    search = params.get("q", "").strip()
+    if search:
+        condition = Q(pk=search) if attributes[schema.primary_key].type in TEXT_TYPES else Q()
+        vias = set(schema.links.values_list("via", flat=True))
+        for name, attribute in attributes.items():
+            if attribute.type in TEXT_TYPES and name not in vias and name != schema.primary_key:
+                condition |= Q(**{f"{dynamic.attname_of(model, name)}__icontains": search})
+        queryset = queryset.filter(condition)
+    return queryset, active
+
+
+class RecordImportAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "schema",
+        "original_name",
+        "status",
+        "rows",
+        "written",
+        "skipped_older",
+        "rejected",
+        "percent_done",
+        "created_at",
+        "rejects_link",
+    )
+    list_filter = ("status", "schema")
+    readonly_fields = [f.name for f in RecordImport._meta.fields]
+    change_list_template = "admin/audiences/recordimport/change_list.html"
+
+    def has_add_permission(self, request):
+        return False  # imports start from the upload page of a schema
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="percent")
+    def percent_done(self, obj):
+        return f"{obj.percent:.0f}%"
+
+    @admin.display(description="rejects")
+    def rejects_link(self, obj):
+        if not obj.rejected:
+            return "-"
+        url = reverse("admin:audiences_recordimport_rejects", args=[obj.pk])
+        return format_html('<a href="{}">{} rows (CSV)</a>', url, obj.rejected)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("data/", view(self.schemas_view), name="audiences_data"),
+            path("data/<str:name>/", view(self.records_view), name="audiences_data_records"),
+            path("data/<str:name>/import/", view(self.upload_view), name="audiences_data_import"),
+            path(
+                "data/<str:name>/record/<path:pk>/",
+                view(self.record_view),
+                name="audiences_data_record",
+            ),
+            path("<int:pk>/progress/", view(self.progress_view), name="audiences_import_progress"),
+            path(
+                "<int:pk>/rejects/", view(self.rejects_view), name="audiences_recordimport_rejects"
+            ),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request, title, **extra):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return {**self.admin_site.each_context(request), "title": title, "opts": self.opts, **extra}
+
+    def schemas_view(self, request):
+        context = self._context(request, "Data", schemas=Schema.objects.all())
+        return TemplateResponse(request, "admin/audiences/data/schemas.html", context)
+
+    def records_view(self, request, name):
+        schema, model = _schema_and_model(name)
+        queryset, active = _filtered(schema, model, request.GET)
+        page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+        columns = [(f.attname, f.column) for f in model._meta.concrete_fields]
+        rows = [[(getattr(obj, attname)) for attname, _c in columns] for obj in page]
+        query = request.GET.copy()
+        query.pop("page", None)
+        context = self._context(
+            request,
+            f"{schema.label or schema.name}",
+            schema=schema,
+            headers=[column for _a, column in columns],
+            rows=[(row[0], row) for row in rows],
+            page=page,
+            query=query.urlencode(),
+            search=request.GET.get("q", ""),
+            attributes=schema.attributes.all(),
+            active=active,
+        )
+        return TemplateResponse(request, "admin/audiences/data/records.html", context)
+
+    def record_view(self, request, name, pk):
+        schema, model = _schema_and_model(name)
+        record = get_object_or_404(model, pk=pk)
+        values = [(f.column, getattr(record, f.attname)) for f in model._meta.concrete_fields]
+        outgoing = [
+            (link, getattr(record, f"{link.name}_id")) for link in schema.links.select_related("to")
+        ]
+        incoming = [
+            (link, model_count(link, record.pk))
+            for link in schema.incoming_links.select_related("schema")
+        ]
+        context = self._context(
+            request,
+            f"{schema.name} {record.pk}",
+            schema=schema,
+            record=record,
+            values=values,
+            outgoing=outgoing,
+            incoming=incoming,
+        )
+        return TemplateResponse(request, "admin/audiences/data/record.html", context)
+
+    def upload_view(self, request, name):
+        from audiences.imports import start_import
+
+        schema, _model = _schema_and_model(name)
+        if not request.user.has_perm("audiences.add_recordimport"):
+            raise PermissionDenied
+        if request.method == "POST" and request.FILES.get("file"):
+            try:
+                record_import = start_import(
+                    schema=schema,
+                    upload=request.FILES["file"],
+                    mode=request.POST.get("mode", "upsert"),
+                    missing_links=request.POST.get("missing_links", "reject"),
+                    user=request.user,
+                )
+            except ValidationFailed as exc:
+                messages.error(request, str(exc.detail))
+            else:
+                return redirect("admin:audiences_import_progress", record_import.pk)
+        elif request.method == "POST":
+            messages.error(request, "Choose a CSV file.")
+        attributes = schema.attributes.all()
+        context = self._context(
+            request, f"Import into {schema.name}", schema=schema, attributes=attributes
+        )
+        return TemplateResponse(request, "admin/audiences/data/upload.html", context)
+
+    def progress_view(self, request, pk):
+        record_import = get_object_or_404(RecordImport.objects.select_related("schema"), pk=pk)
+        api_url = reverse("schema-import", args=[record_import.schema.name, pk])
+        context = self._context(
+            request,
+            f"Import {pk} into {record_import.schema.name}",
+            record_import=record_import,
+            api_url=api_url,
+        )
+        return TemplateResponse(request, "admin/audiences/data/progress.html", context)
+
+    def rejects_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return rejects_csv(get_object_or_404(RecordImport, pk=pk))
+
+
+def model_count(link, key):
+    """How many records of ``link.schema`` point to ``key`` through ``link``."""
+    model = dynamic.get_model(link.schema.name)
+    return model.objects.filter(**{f"{link.name}_id": key}).count()
+
+
+admin.site.register(RecordImport, RecordImportAdmin)
