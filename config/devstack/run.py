@@ -6,6 +6,7 @@ gets Ctrl-C / SIGTERM / SIGHUP, every group is stopped, then the servers.
 """
 
 import json
+import signal
 import socket
 import sys
 import time
@@ -98,7 +99,8 @@ def run(data_dir, port):
                 raise LauncherError("the admin did not answer within 60 s")
             banner(stack, url)
             name, code = supervise(children)
-            say(f"{name} exited with code {code}; stopping everything")
+            how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited ({code})"
+            say(f"{name} {how}; stopping everything")
             return 1
         except Stopped as stop:
             say(f"{stop} received; stopping")
