@@ -34,11 +34,11 @@ lint: $(STAMP) ## ruff check and ruff format --check (C90 complexity <= 10)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-bench: $(STAMP) ## run every bench/*.py that has a main, each against its own stack
+bench: $(STAMP) ## run every bench/*.py that has a main, each against its own migrated stack
 	@found=0; for script in bench/*.py; do \
 	  [ -f "$$script" ] && grep -q '__name__ == "__main__"' "$$script" || continue; \
 	  found=1; echo "== $$script"; \
-	  $(DEVSTACK) exec --data-dir .devdata/bench -- $(PY) "$$script" || exit $$?; \
+	  $(DEVSTACK) exec --data-dir .devdata/bench --migrate -- $(PY) "$$script" || exit $$?; \
 	done; [ $$found = 1 ] || echo "No benchmarks in bench/ yet."
 
 chromium: ## install Debian's Chromium for the browser tests when it is missing

@@ -43,6 +43,11 @@ def command_exec(args):
     if not cmd:
         raise LauncherError("exec needs a command: python -m config.devstack exec -- CMD ARGS")
     with Stack(args.data_dir) as stack:
+        if args.migrate:
+            migrate = [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"]
+            code = run_in_foreground(stack, migrate)
+            if code:
+                return code
         return run_in_foreground(stack, cmd)
 
 
@@ -85,6 +90,7 @@ def parse(argv):
     )
     parser.add_argument("command", choices=COMMANDS)
     parser.add_argument("--data-dir", type=Path, help="default .devdata (.devdata/test for test)")
+    parser.add_argument("--migrate", action="store_true", help="exec: migrate before the command")
     head, tail = (
         (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
     )
