@@ -187,3 +187,13 @@ def answers(url, proc):
     except OSError:
         assert proc.poll() is None, f"the launcher exited with {proc.returncode}"
         return False
+
+
+def test_with_the_urls_set_nothing_embedded_starts(data_dir):
+    urls = {"DATABASE_URL": os.environ["DATABASE_URL"], "REDIS_URL": os.environ["REDIS_URL"]}
+    probe = 'import os; print(os.environ["DATABASE_URL"], os.environ["REDIS_URL"])'
+    result = launch(data_dir, "exec", "--", sys.executable, "-c", probe, env=urls)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert f"{urls['DATABASE_URL']} {urls['REDIS_URL']}" in result.stdout
+    assert not (data_dir / "pg").exists() and not (data_dir / "valkey").exists()
+    assert not (data_dir / "postgres.log").exists()
