@@ -2,6 +2,7 @@
 (bytes read, rows/s), then the counts and the rejects with their row numbers (from 1)."""
 
 import os
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -34,10 +35,13 @@ class Command(BaseCommand):
             size = os.path.getsize(options["file"])
         except OSError as exc:
             raise CommandError(f"cannot read {options['file']}: {exc}") from None
+        started = time.monotonic()
         rows, outcome = self._run(schema, options, size)
+        seconds = time.monotonic() - started
         self.stdout.write(
             f"{rows} rows read, {outcome.written} written, {outcome.skipped_older} skipped as "
-            f"older, {outcome.rejected} rejected"
+            f"older, {outcome.rejected} rejected in {seconds:.2f} s "
+            f"({rows / max(seconds, 1e-9):,.0f} rows/s)"
         )
         rejects = rejects_by_row(outcome)
         shown = rejects if options["all_rejects"] else rejects[:SHOWN_REJECTS]
