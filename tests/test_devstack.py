@@ -41,7 +41,7 @@ def launcher_env():
 
 
 def launch(data_dir, *args, timeout=60, env=None):
-    cmd = [*LAUNCHER, args[0], "--data-dir", str(data_dir), *args[1:]]
+    cmd = [*LAUNCHER, args[0], "--data-dir", str(data_dir), "--fast", *args[1:]]
     return subprocess.run(
         cmd,
         cwd=BASE_DIR,
@@ -53,7 +53,8 @@ def launch(data_dir, *args, timeout=60, env=None):
 
 
 def launch_background(data_dir, *args, output=None, env=None):
-    cmd = [*LAUNCHER, args[0], "--data-dir", str(data_dir), *args[1:]]
+    fast = ["--fast"] if args[0] == "exec" else []
+    cmd = [*LAUNCHER, args[0], "--data-dir", str(data_dir), *fast, *args[1:]]
     return subprocess.Popen(
         cmd,
         cwd=BASE_DIR,

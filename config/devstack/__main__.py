@@ -42,7 +42,7 @@ def command_exec(args):
     cmd = args.rest
     if not cmd:
         raise LauncherError("exec needs a command: python -m config.devstack exec -- CMD ARGS")
-    with Stack(args.data_dir) as stack:
+    with Stack(args.data_dir, fast=args.fast) as stack:
         if args.migrate:
             migrate = [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"]
             code = run_in_foreground(stack, migrate)
@@ -91,6 +91,9 @@ def parse(argv):
     parser.add_argument("command", choices=COMMANDS)
     parser.add_argument("--data-dir", type=Path, help="default .devdata (.devdata/test for test)")
     parser.add_argument("--migrate", action="store_true", help="exec: migrate before the command")
+    parser.add_argument(
+        "--fast", action="store_true", help="exec: PostgreSQL without fsync, for throwaway data"
+    )
     head, tail = (
         (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
     )
