@@ -32,6 +32,7 @@ MODES = ("upsert", "insert", "delete")
 MISSING_LINKS = ("reject", "accept")
 OP_COLUMN = "_change_request_type"
 MAX_KEPT_REJECTS = 100_000
+BULK_ROWS = 100_000
 
 _DAY = r"(0[1-9]|[12]\d|3[01])"
 _DATE = rf"[1-9]\d{{3}}-(0[1-9]|1[0-2])-{_DAY}"
@@ -301,10 +302,36 @@ def _links_and_write(cursor, target, columns, mode, missing_links, staged_rows, 
     if missing_links == "reject":
         _reject_missing_links(cursor, target, columns)
     outcome = Outcome()
+    rebuild = _bulk_indexes(cursor, target, staged_rows)
+    for name, _definition in rebuild:
+        cursor.execute(f"DROP INDEX {q(name)}")
     outcome.written, outcome.skipped_older = _write(
         cursor, target, columns, mode, None if ops else staged_rows
     )
+    if rebuild:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    for _name, definition in rebuild:
+        cursor.execute(definition)
     return outcome
+
+
+def _bulk_indexes(cursor, target, staged_rows):
+    """The secondary indexes to drop and build again around a bulk load: when the file is large
+    (``BULK_ROWS``) and larger than the table, building an index by sorting is several times
+    faster than inserting millions of keys into it one by one. The table stays locked (readers
+    wait) until the import commits: this is what first loads of big files look like."""
+    if staged_rows is None or staged_rows < BULK_ROWS:
+        return []
+    cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [target.table])
+    if cursor.fetchone()[0] >= staged_rows:
+        return []
+    cursor.execute(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary AND NOT i.indisunique",
+        [target.table],
+    )
+    return cursor.fetchall()
 
 
 def _candidates(cursor, staged_rows):

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connections
+from django.db import connection, connections
 
 from audiences import dynamic
 from audiences.imports import ImportFailed, import_csv, rejects_by_row
@@ -158,3 +158,22 @@ def test_two_concurrent_imports_into_one_schema_end_consistent(data_tables):
     values = set(dynamic.get_model("customer").objects.values_list("loyalty_points", flat=True))
     assert len(values) == 1  # one import wrote last, entirely
     assert dynamic.get_model("customer").objects.count() == 3000
+
+
+def test_a_bulk_load_rebuilds_the_secondary_indexes(schemas, monkeypatch):
+    from audiences.services import records
+
+    def indexes():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'data_customer'"
+            )
+            return sorted(cursor.fetchall())
+
+    before = indexes()
+    assert len(before) >= 3  # key, email, store link
+    monkeypatch.setattr(records, "BULK_ROWS", 2)
+    rows, outcome = run("customer_id,loyalty_points,email\nc1,1,a@x.org\nc2,2,b@x.org\nc3,x,\n")
+    assert (outcome.written, outcome.rejected) == (2, 1)  # typed retry after a failed cast
+    assert indexes() == before
+    assert dynamic.get_model("customer").objects.filter(email="b@x.org").count() == 1
