@@ -1,0 +1,264 @@
+"""Pieces of the campaign admin pages that are not ModelAdmin configuration: the graph picture,
+validation grouped by activity, and the rows of a run's transition.
+
+- ``graph_svg(activities, transitions, counts)`` a small inline SVG: activities laid out in layers
+  by their depth from the entry activities (longest path), transitions as lines labelled with
+  their port and, when given, their count in a run (``-`` when the port carried nothing).
+- ``campaign_picture(campaign)`` the draft graph with the counts of the campaign's latest run.
+- ``run_picture(run)`` the graph of the version the run is bound to, with its counts.
+- ``errors_by_activity(campaign)`` ``{activity key or "": [message, ...]}`` from validation.
+- ``transition_rows(run, source, port, limit)`` ``(population, headers, rows)``: the first rows of
+  the population that left ``source`` by ``port`` (key, added columns, then the schema's plain
+  attributes), or ``(None, [], [])`` when the port carried nothing.
+"""
+
+import re
+
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from audiences import populations
+from audiences.models import Population
+from campaigns import services
+from campaigns.models import Activity
+
+NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 150, 44, 70, 26, 12
+ACTIVITY_PATH = re.compile(r"^activities\[(\d+)\]")
+
+
+def _depths(keys, edges):
+    """Longest-path depth of each key from the keys without inputs; a cycle stops after n rounds."""
+    depth = dict.fromkeys(keys, 0)
+    for _round in range(len(keys)):
+        changed = False
+        for source, target in edges:
+            if source in depth and target in depth and depth[target] < depth[source] + 1:
+                depth[target] = depth[source] + 1
+                changed = True
+        if not changed:
+            break
+    return depth
+
+
+def _layout(activities, transitions):
+    depth = _depths([key for key, _t in activities], [(t[0], t[2]) for t in transitions])
+    rows, where = {}, {}
+    for key, _type in activities:
+        row = rows.get(depth[key], 0)
+        rows[depth[key]] = row + 1
+        where[key] = (
+            PAD + depth[key] * (NODE_W + GAP_X),
+            PAD + row * (NODE_H + GAP_Y),
+        )
+    return where
+
+
+def _edge(where, source, port, target, count):
+    (x1, y1), (x2, y2) = where[source], where[target]
+    x1, y1, y2 = x1 + NODE_W, y1 + NODE_H / 2, y2 + NODE_H / 2
+    label = port if count is False else f"{port}: {'-' if count is None else count}"
+    return format_html(
+        '<g class="edge"><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#888" '
+        'marker-end="url(#arrow)"/><text x="{}" y="{}" font-size="11" text-anchor="middle" '
+        'fill="#333">{}</text></g>',
+        x1,
+        y1,
+        x2,
+        y2,
+        (x1 + x2) / 2,
+        (y1 + y2) / 2 - 4,
+        label,
+    )
+
+
+def _node(where, key, kind, status):
+    x, y = where[key]
+    fill = {"succeeded": "#e3f4e1", "failed": "#fbe3e3", "skipped": "#eee"}.get(status, "#eef3fb")
+    return format_html(
+        '<g class="activity" data-key="{}"><rect x="{}" y="{}" width="{}" height="{}" rx="6" '
+        'fill="{}" stroke="#5b7fb5"/><text x="{}" y="{}" font-size="12" font-weight="bold">{}'
+        '</text><text x="{}" y="{}" font-size="11" fill="#555">{}</text></g>',
+        key,
+        x,
+        y,
+        NODE_W,
+        NODE_H,
+        fill,
+        x + 8,
+        y + 17,
+        key,
+        x + 8,
+        y + 34,
+        f"{kind} {status}".strip(),
+    )
+
+
+def graph_svg(activities, transitions, counts=None, statuses=None):
+    """``activities``: [(key, type)]; ``transitions``: [(from, port, to)]; ``counts``: {(from,
+    port): count or None} or None to leave counts out; ``statuses``: {key: activity run status}."""
+    if not activities:
+        return mark_safe('<p class="help">No activities yet.</p>')
+    where = _layout(activities, transitions)
+    statuses = statuses or {}
+    width = max(x for x, _y in where.values()) + NODE_W + PAD
+    height = max(y for _x, y in where.values()) + NODE_H + PAD
+    known = [t for t in transitions if t[0] in where and t[2] in where]
+    edges = format_html_join(
+        "",
+        "{}",
+        (
+            (_edge(where, s, p, t, False if counts is None else counts.get((s, p))),)
+            for s, p, t in known
+        ),
+    )
+    nodes = format_html_join(
+        "", "{}", ((_node(where, key, kind, statuses.get(key, "")),) for key, kind in activities)
+    )
+    return format_html(
+        '<svg class="campaign-graph" xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" '
+        'viewBox="0 0 {} {}"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
+        'markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M 0 0 L 10 5 '
+        'L 0 10 z" fill="#888"/></marker></defs>{}{}</svg>',
+        width,
+        height,
+        width,
+        height,
+        edges,
+        nodes,
+    )
+
+
+def run_counts(run):
+    """``({(from, port): count or None}, {key: status})`` of ``run``'s activity runs."""
+    counts, statuses = {}, {}
+    for ar in run.activity_runs.all():
+        statuses[ar.key] = ar.status
+        for port, count in (ar.counts or {}).items():
+            counts[(ar.key, port)] = count
+    return counts, statuses
+
+
+def campaign_picture(campaign):
+    activities = list(
+        Activity.objects.non_polymorphic()
+        .filter(campaign=campaign)
+        .order_by("order", "id")
+        .values_list("key", "type")
+    )
+    transitions = list(
+        campaign.transitions.order_by("order", "id").values_list(
+            "source__key", "port", "target__key"
+        )
+    )
+    latest = campaign.runs.order_by("-created_at", "-id").first()
+    counts, statuses = run_counts(latest) if latest else (None, None)
+    return graph_svg(activities, transitions, counts, statuses)
+
+
+def run_picture(run):
+    definition = run.version.definition
+    activities = [(a["id"], a["type"]) for a in definition["activities"]]
+    transitions = [(t["from"], t["port"], t["to"]) for t in definition["transitions"]]
+    counts, statuses = run_counts(run)
+    return graph_svg(activities, transitions, counts, statuses)
+
+
+def errors_by_activity(campaign):
+    """Validation errors of the draft, grouped by the key of the activity their path names."""
+    keys = list(
+        Activity.objects.non_polymorphic()
+        .filter(campaign=campaign)
+        .order_by("order", "id")
+        .values_list("key", flat=True)
+    )
+    grouped = {}
+    for error in services.validation_errors(campaign):
+        match = ACTIVITY_PATH.match(error["path"])
+        key = keys[int(match.group(1))] if match and int(match.group(1)) < len(keys) else ""
+        grouped.setdefault(key, []).append(f"{error['path']}: {error['message']}")
+    return grouped
+
+
+def transition_rows(run, source, port, limit=50):
+    ar = run.activity_runs.filter(key=source).first()
+    population_id = (ar.outputs or {}).get(port) if ar else None
+    population = Population.objects.filter(pk=population_id).select_related("schema").first()
+    if population is None:
+        return None, [], []
+    schema = population.schema
+    plain = schema.attributes.exclude(name=schema.primary_key).exclude(
+        name__in=schema.links.values_list("via", flat=True)
+    )
+    columns = list(plain.order_by("position", "id").values_list("name", flat=True)[:20])
+    rows = populations.rows(population, limit=limit, columns=columns)
+    headers = list(rows[0]) if rows else ["key", *(c["name"] for c in population.columns)]
+    return population, headers, [[row[h] for h in headers] for row in rows]
+
+
+def activity_runs_table(run):
+    """Each activity run: status, timing, attempts, error and its traceback folded."""
+    rows = format_html_join(
+        "",
+        '<tr class="activity-run"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+        "<td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                ar.key,
+                ar.type,
+                ar.status,
+                ar.attempt,
+                ar.started_at or "-",
+                ar.finished_at or "-",
+                _seconds(ar.started_at, ar.finished_at),
+                _error(ar),
+            )
+            for ar in run.activity_runs.order_by("id")
+        ),
+    )
+    return format_html(
+        "<table><tr><th>activity</th><th>type</th><th>status</th><th>attempts</th>"
+        "<th>started</th><th>finished</th><th>duration</th><th>error</th></tr>{}</table>",
+        rows,
+    )
+
+
+def _seconds(start, end):
+    return f"{(end - start).total_seconds():.2f} s" if start and end else "-"
+
+
+def _error(ar):
+    if not ar.error and not ar.traceback:
+        return ""
+    if not ar.traceback:
+        return ar.error
+    return format_html(
+        "{}<details><summary>traceback</summary><pre>{}</pre></details>", ar.error, ar.traceback
+    )
+
+
+def transitions_table(run):
+    """The count on each transition of the run's version, each linked to its first 50 rows."""
+    counts, _statuses = run_counts(run)
+    rows = []
+    for t in run.version.definition["transitions"]:
+        count = counts.get((t["from"], t["port"]))
+        url = reverse("admin:campaigns_run_records", args=[run.pk, t["from"], t["port"]])
+        rows.append(
+            (
+                t["from"],
+                t["port"],
+                t["to"],
+                "-" if count is None else count,
+                format_html('<a href="{}">rows</a>', url) if count is not None else "",
+            )
+        )
+    body = format_html_join(
+        "",
+        '<tr class="transition"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+        rows,
+    )
+    return format_html(
+        "<table><tr><th>from</th><th>port</th><th>to</th><th>count</th><th></th></tr>{}</table>",
+        body,
+    )

@@ -1,0 +1,297 @@
+"""The campaign admin pages through Django's test client: campaigns imported through the service,
+lifecycle buttons, refusals as messages, and a finished run's counts and transition rows."""
+
+import json
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from audiences import populations
+from campaigns import services
+from campaigns.models import (
+    Activity,
+    ActivityRun,
+    Campaign,
+    CampaignStatus,
+    HumanTask,
+    Run,
+    RunStatus,
+    Transition,
+    Version,
+)
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+def document(schema, name="Admin promo"):
+    return {
+        "name": name,
+        "activities": [
+            {
+                "id": "aud",
+                "type": "build_audience",
+                "schema": schema.name,
+                "where": {"field": "country", "op": "eq", "value": "FR"},
+            },
+            {
+                "id": "check",
+                "type": "test",
+                "conditions": [{"name": "big", "when": {"field": "count", "op": "gt", "value": 5}}],
+            },
+            {"id": "done", "type": "end"},
+            {"id": "small", "type": "end"},
+        ],
+        "transitions": [
+            {"from": "aud", "to": "check"},
+            {"from": "check", "port": "big", "to": "done"},
+            {"from": "check", "port": "default", "to": "small"},
+        ],
+    }
+
+
+@pytest.fixture
+def campaign(schema, staff_user):
+    return services.create_from_definition(document=document(schema), user=staff_user)
+
+
+@pytest.fixture
+def client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def redis_clean(engine):
+    """Test runs enqueue their first steps in Redis; the engine fixture flushes them after."""
+    return engine
+
+
+def messages_of(response):
+    return [str(m) for m in response.context["messages"]]
+
+
+def change_url(campaign):
+    return reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+
+
+def lifecycle(client, campaign, action):
+    url = reverse("admin:campaigns_campaign_lifecycle", args=[campaign.pk, action])
+    return client.post(url, follow=True)
+
+
+def test_changelist_and_change_page_render(client, campaign):
+    response = client.get(reverse("admin:campaigns_campaign_changelist"))
+    assert response.status_code == 200
+    assert "Admin promo" in response.text
+    response = client.get(change_url(campaign))
+    assert response.status_code == 200
+    assert '<svg class="campaign-graph"' in response.text
+    assert 'data-key="check"' in response.text
+    assert "Chooses one branch" in response.text  # the test kind's help text beside it
+    assert "Valid." in response.text
+    for label in ("Test run", "Publish", "Pause", "Archive"):
+        assert f">{label}</button>" in response.text
+
+
+def test_validation_errors_are_shown_beside_their_activity(client, campaign):
+    Transition.objects.filter(campaign=campaign, target__key="small").delete()
+    response = client.get(change_url(campaign))
+    assert response.status_code == 200
+    assert "has validation errors" in " ".join(messages_of(response))
+    panel = response.text.split('class="campaign-validation errorlist"')[1].split("</ul></li>")[0]
+    assert "<strong>small</strong>" in panel
+    assert "missing input" in panel
+
+
+def test_publish_through_the_admin_changes_the_status(client, campaign, redis_clean):
+    response = lifecycle(client, campaign, "publish")
+    assert response.status_code == 200
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.LIVE
+    assert any("now live" in m for m in messages_of(response))
+    assert campaign.runs.filter(test=False).count() == 1
+
+
+def test_conflicting_action_is_a_message_not_a_500(client, campaign):
+    response = lifecycle(client, campaign, "resume")
+    assert response.status_code == 200
+    assert any("cannot resume a campaign that is draft" in m for m in messages_of(response))
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT
+
+
+def test_invalid_campaign_test_run_lists_its_errors(client, campaign):
+    Transition.objects.filter(campaign=campaign, target__key="small").delete()
+    response = lifecycle(client, campaign, "test_run")
+    assert response.status_code == 200
+    assert any("Invalid campaign: activities[3]: missing input" in m for m in messages_of(response))
+    assert not campaign.runs.exists()
+
+
+def test_test_run_and_duplicate_buttons(client, campaign, redis_clean):
+    response = lifecycle(client, campaign, "test_run")
+    run = campaign.runs.get()
+    assert run.test
+    assert any("test run <a href=" in m and f">{run.pk}</a>" in m for m in messages_of(response))
+    response = lifecycle(client, campaign, "duplicate")
+    copy = Campaign.objects.get(name="Admin promo (copy)")
+    assert response.redirect_chain[-1][0] == change_url(copy)
+    assert copy.activities.count() == 4
+
+
+def test_bulk_archive_action_reports_each_refusal(client, campaign, schema, staff_user):
+    other = services.create_from_definition(document=document(schema, "Other"), user=staff_user)
+    Campaign.objects.filter(pk=other.pk).update(status=CampaignStatus.LIVE)
+    response = client.post(
+        reverse("admin:campaigns_campaign_changelist"),
+        {"action": "archive_selected", "_selected_action": [campaign.pk, other.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    text = " ".join(messages_of(response))
+    assert "Other: cannot archive a campaign that is live" in text
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.ARCHIVED
+
+
+def test_activity_options_of_the_wrong_type_are_refused_beside_the_field(client, campaign):
+    activity = Activity.objects.non_polymorphic().get(campaign=campaign, key="aud")
+    response = client.get(change_url(campaign))
+    data = _form_data(response)
+    index = next(i for i in range(4) if str(data.get(f"activities-{i}-id")) == str(activity.pk))
+    data[f"activities-{index}-options"] = '{"schema": 12}'
+    response = client.post(change_url(campaign), data)
+    assert response.status_code == 200  # the form again, with the error
+    assert "options.schema: must be of JSON type string" in response.text
+    valid = {
+        "schema": activity.options["schema"],
+        "where": {"field": "points", "op": "gt", "value": 1},
+    }
+    data[f"activities-{index}-options"] = json.dumps(valid)
+    data[f"activities-{index}-type"] = "build_audience"
+    response = client.post(change_url(campaign), data)
+    assert response.status_code == 302
+    saved = Activity.objects.get(pk=activity.pk)  # still its kind's proxy
+    assert (type(saved).__name__, saved.options["where"]["field"]) == (
+        "BuildAudienceActivity",
+        "points",
+    )
+
+
+def _form_data(response):
+    """The change form's current values, as the browser would post them back."""
+    data = {}
+    for form in [response.context["adminform"].form] + [
+        f for fs in response.context["inline_admin_formsets"] for f in [fs.formset]
+    ]:
+        if hasattr(form, "management_form"):
+            for field in form.management_form:
+                data[field.html_name] = field.value()
+            for sub in form.forms:
+                data.update(_fields(sub))
+        else:
+            data.update(_fields(form))
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _fields(form):
+    out = {}
+    for field in form:
+        value = field.value()
+        if isinstance(value, dict | list):
+            value = json.dumps(value)
+        out[field.html_name] = "" if value is None else value
+    return out
+
+
+@pytest.fixture
+def finished_run(campaign, schema):
+    """A succeeded test run built in the database: aud -> check(big) -> done; small skipped."""
+    definition = services.definitions.export(campaign)
+    version = Version.objects.create(campaign=campaign, definition=definition)
+    now = timezone.now()
+    run = Run.objects.create(
+        campaign=campaign,
+        version=version,
+        test=True,
+        status=RunStatus.SUCCEEDED,
+        started_at=now,
+        finished_at=now,
+    )
+    french = populations.from_rule(
+        schema=schema, where={"field": "country", "op": "eq", "value": "FR"}
+    )
+    ActivityRun.objects.create(
+        run=run,
+        key="aud",
+        type="build_audience",
+        status="succeeded",
+        attempt=1,
+        outputs={"out": french.pk, "empty": None},
+        counts={"out": french.count, "empty": None},
+        started_at=now,
+        finished_at=now,
+    )
+    ActivityRun.objects.create(
+        run=run,
+        key="check",
+        type="test",
+        status="succeeded",
+        attempt=2,
+        outputs={"big": french.pk, "default": None},
+        counts={"big": french.count, "default": None},
+        error="first attempt lost",
+        traceback="Traceback (most recent call last):\n  boom",
+    )
+    ActivityRun.objects.create(run=run, key="done", type="end", status="succeeded", attempt=1)
+    ActivityRun.objects.create(run=run, key="small", type="end", status="skipped")
+    return run
+
+
+def test_run_page_shows_activities_and_transition_counts(client, finished_run):
+    response = client.get(reverse("admin:campaigns_run_changelist"))
+    assert response.status_code == 200
+    response = client.get(reverse("admin:campaigns_run_change", args=[finished_run.pk]))
+    assert response.status_code == 200
+    text = response.text
+    assert "<details><summary>traceback</summary><pre>Traceback" in text
+    assert '<tr class="transition"><td>aud</td><td>out</td><td>check</td><td>15</td>' in text
+    assert '<tr class="transition"><td>check</td><td>default</td><td>small</td><td>-</td>' in text
+    assert "out: 15" in text  # the graph's edge label
+    records = reverse("admin:campaigns_run_records", args=[finished_run.pk, "check", "big"])
+    assert records in text
+    campaign_page = client.get(change_url(finished_run.campaign))
+    assert f"run {finished_run.pk}</a>" in campaign_page.text
+    assert "big: 15" in campaign_page.text
+
+
+def test_records_view_shows_the_first_rows_with_their_columns(client, finished_run):
+    url = reverse("admin:campaigns_run_records", args=[finished_run.pk, "aud", "out"])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.context["headers"] == ["key", "email", "country", "points"]
+    rows = response.context["rows"]
+    assert len(rows) == 15
+    assert rows[0] == ["c1", "c1@example.com", "FR", 100]
+    assert "15 record(s)" in response.text
+    empty = reverse("admin:campaigns_run_records", args=[finished_run.pk, "check", "default"])
+    assert "carried nothing" in client.get(empty).text
+
+
+def test_task_admin_approves_through_the_service(client, finished_run):
+    task = HumanTask.objects.create(title="Go?", run=finished_run)
+    response = client.post(
+        reverse("admin:campaigns_humantask_changelist"),
+        {"action": "approve_selected", "_selected_action": [task.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    task.refresh_from_db()
+    assert (task.status, task.decision) == ("done", "approved")
+    response = client.post(
+        reverse("admin:campaigns_humantask_changelist"),
+        {"action": "reject_selected", "_selected_action": [task.pk]},
+        follow=True,
+    )
+    assert any("the task is done" in m for m in messages_of(response))
