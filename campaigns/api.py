@@ -101,7 +101,7 @@ class CampaignViewSet(viewsets.ViewSet):
     def _get(self, pk):
         return get_object_or_404(Campaign, pk=pk)
 
-    @extend_schema(responses=OBJ)
+    @extend_schema(operation_id="campaigns_list", responses=OBJ)
     def list(self, request):
         page = self.paginator.paginate_queryset(Campaign.objects.all(), request, view=self)
         return self.paginator.get_paginated_response([campaign_data(c) for c in page])
@@ -135,7 +135,7 @@ class CampaignViewSet(viewsets.ViewSet):
     def definition(self, request, pk=None):
         return Response(definitions.export(self._get(pk)))
 
-    @extend_schema(responses=OBJ)
+    @extend_schema(operation_id="campaigns_versions_list", responses=OBJ)
     @action(detail=True, methods=["get"])
     def versions(self, request, pk=None):
         versions = self._get(pk).versions.filter(number__isnull=False).order_by("number")
@@ -152,7 +152,7 @@ class CampaignViewSet(viewsets.ViewSet):
             {"number": version.number, "definition": version.definition, "diff": list(diff)}
         )
 
-    @extend_schema(responses=OBJ)
+    @extend_schema(request=None, responses=OBJ)
     @action(detail=True, methods=["get", "post"])
     def validate(self, request, pk=None):
         errors = services.validation_errors(self._get(pk))
@@ -220,7 +220,11 @@ class RunViewSet(viewsets.ViewSet):
 
     queryset = Run.objects.all()
 
-    @extend_schema(parameters=[OpenApiParameter("campaign", int, required=False)], responses=OBJ)
+    @extend_schema(
+        operation_id="runs_list",
+        parameters=[OpenApiParameter("campaign", int, required=False)],
+        responses=OBJ,
+    )
     def list(self, request):
         runs = Run.objects.select_related("version")
         if request.query_params.get("campaign"):
@@ -272,7 +276,11 @@ class TaskViewSet(viewsets.ViewSet):
 
     queryset = HumanTask.objects.all()
 
-    @extend_schema(parameters=[OpenApiParameter("status", str, required=False)], responses=OBJ)
+    @extend_schema(
+        operation_id="tasks_list",
+        parameters=[OpenApiParameter("status", str, required=False)],
+        responses=OBJ,
+    )
     def list(self, request):
         tasks = HumanTask.objects.select_related("group", "activity_run")
         if request.query_params.get("status"):

@@ -13,6 +13,8 @@ def rule_errors(schema, where, path, var_types):
 
     if not schema:
         return [error(f"{path}.schema", "a schema is required")]
+    if not Schema.objects.filter(name=schema).exists():
+        return [error(f"{path}.schema", f"no schema named {schema!r}")]
     return rules.check(schema=schema, where=where, var_types=var_types, path=f"{path}.where")
 
 

@@ -29,3 +29,15 @@ class Boom(ActivityKind):
 
     def run(self, ctx):
         raise RuntimeError("boom")
+
+
+@register
+class Nothing(ActivityKind):
+    """An entry activity that produces nothing (its ``out`` carries nothing)."""
+
+    type = "nothing"
+    entry = True
+    defaults = {}
+
+    def run(self, ctx):
+        return {"out": None}
