@@ -1,0 +1,53 @@
+"""The campaign page in a real Chromium: its graph picture, a lifecycle button and its message."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from campaigns import services
+from campaigns.models import Run
+from tests.campaigns import conftest as campaign_fixtures
+from tests.campaigns.test_admin import document
+
+pytestmark = pytest.mark.browser
+
+# The campaign tests' fixtures: a customer schema with 20 records; Redis flushed after.
+schema = campaign_fixtures.schema
+engine = campaign_fixtures.engine
+
+
+def log_in(page, live_server, username, password, next_url):
+    page.goto(f"{live_server.url}{next_url}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+
+
+def test_open_a_campaign_see_its_graph_and_test_run_it(
+    live_server,
+    page,
+    admin_user_password,
+    schema,
+    engine,
+):
+    campaign = services.create_from_definition(document=document(schema))
+    url = f"/admin/campaigns/campaign/{campaign.pk}/change/"
+    log_in(page, live_server, *admin_user_password, url)
+    expect(page.locator("svg.campaign-graph")).to_be_visible()
+    expect(page.locator("svg.campaign-graph g.activity")).to_have_count(4)
+    expect(page.locator("svg.campaign-graph g.edge")).to_have_count(3)
+    expect(page.locator(".campaign-valid")).to_have_text("Valid.")
+
+    page.get_by_role("button", name="Resume").click()
+    expect(page.locator(".messagelist .error")).to_contain_text(
+        "cannot resume a campaign that is draft"
+    )
+
+    page.get_by_role("button", name="Test run").click()
+    run = Run.objects.get(campaign=campaign)
+    expect(page.locator(".messagelist .success")).to_contain_text(f"test run {run.pk} started")
+    expect(page.locator(".field-recent_runs")).to_contain_text(f"run {run.pk}")
+    page.locator(".messagelist .success a").click()
+    expect(page).to_have_url(re.compile(rf"/admin/campaigns/run/{run.pk}/change/$"))
+    expect(page.locator(".field-transitions_table")).to_contain_text("check")
