@@ -8,6 +8,7 @@ launcher per data folder, recovery after SIGKILL, no process left after SIGTERM.
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -198,3 +199,22 @@ def test_with_the_urls_set_nothing_embedded_starts(data_dir):
     assert f"{urls['DATABASE_URL']} {urls['REDIS_URL']}" in result.stdout
     assert not (data_dir / "pg").exists() and not (data_dir / "valkey").exists()
     assert not (data_dir / "postgres.log").exists()
+
+
+def test_a_port_taken_between_finding_and_binding_is_replaced(tmp_path, monkeypatch):
+    from config.devstack import servers
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        ports = iter([taken])
+        real_free_port = servers.free_port
+        monkeypatch.setattr(servers, "free_port", lambda: next(ports, None) or real_free_port())
+        valkey = servers.Valkey(tmp_path, {**launcher_env(), MARKER: str(tmp_path)})
+        try:
+            valkey.start()
+            assert valkey.port != taken
+            assert "Address already in use" in (tmp_path / "valkey" / "valkey.log").read_text()
+        finally:
+            valkey.stop()

@@ -30,6 +30,21 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def on_free_port(start_on, log, attempts=3):
+    """``start_on(port)`` on a free port; again on another one when the port was taken meanwhile
+    (between finding it free and the server binding it), as the server's new log lines say."""
+    for attempt in range(attempts):
+        offset = log.stat().st_size if log.exists() else 0
+        try:
+            return start_on(free_port())
+        except LauncherError:
+            with open(log, "rb") as file:
+                file.seek(offset)
+                taken = b"Address already in use" in file.read()
+            if not taken or attempt + 1 == attempts:
+                raise
+
+
 def _tail(path, lines=30):
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -88,7 +103,11 @@ class Postgres:
 
     def start(self):
         self.initialize()
-        self.port = free_port()
+        on_free_port(self._start_on, self.log)
+        self._create_database()
+
+    def _start_on(self, port):
+        self.port = port
         data = self.places.pg_data
         cmd = [self._bin("postgres"), "-D", data, "-h", "127.0.0.1", "-p", self.port, "-k", data]
         cmd += FAST_OPTIONS if self.fast else []
@@ -103,7 +122,6 @@ class Postgres:
             )
         if not wait_until(self._ready, 60, step=0.1):
             raise LauncherError(f"PostgreSQL did not start; see {self.log}:\n{_tail(self.log)}")
-        self._create_database()
 
     def _ready(self):
         if self.proc.poll() is not None:
@@ -158,7 +176,11 @@ class Valkey:
 
     def start(self):
         self.dir.mkdir(exist_ok=True)
-        self.port = free_port()
+        (self.dir / "valkey.log").touch()
+        on_free_port(self._start_on, self.dir / "valkey.log")
+
+    def _start_on(self, port):
+        self.port = port
         config = self.dir / "valkey.conf"
         config.write_text(
             f"bind 127.0.0.1\nport {self.port}\ndir {self.dir}\nappendonly yes\n"
@@ -175,8 +197,8 @@ class Valkey:
             log = self.dir / "valkey.log"
             raise LauncherError(f"Valkey exited at start; see {log}:\n{_tail(log)}")
         try:
-            return redis.Redis.from_url(self.url, socket_timeout=2).ping()
-        except redis.ConnectionError:
+            return redis.Redis.from_url(self.url, socket_timeout=0.5).ping()
+        except (redis.RedisError, OSError):  # not up yet, or someone else on the port
             return False
 
     def stop(self):
