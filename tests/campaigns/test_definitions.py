@@ -196,3 +196,21 @@ def test_trigger_is_rate_limited(api_client, settings):
     first = api_client.post(f"/api/campaigns/{pk}/trigger/", {"variables": {"limit": 9}}, "json")
     assert first.status_code == 202 and first.json()["variables"] == {"limit": 9}
     assert api_client.post(f"/api/campaigns/{pk}/trigger/", {}, "json").status_code == 429
+
+
+def test_import_and_export_commands(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    source = tmp_path / "in.json"
+    source.write_text(__import__("json").dumps(every_kind()))
+    call_command("import_campaign", str(source))
+    from campaigns.models import Campaign
+
+    campaign = Campaign.objects.get(name="Everything")
+    out = tmp_path / "out.json"
+    call_command("export_campaign", str(campaign.pk), output=str(out))
+    exported = __import__("json").loads(out.read_text())
+    assert exported == definitions.export(campaign)
+    source.write_text('{"name": "x", "activities": [{"id": "a", "type": "teleport"}]}')
+    with pytest.raises(CommandError, match=r"activities\[0\]\.type"):
+        call_command("import_campaign", str(source))
