@@ -13,9 +13,7 @@ failure becomes an error message on the page, never a 500.
 - Human tasks: approve or reject the selected ones (``services.decide_task``).
 """
 
-from django import forms
 from django.contrib import admin, messages
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect
@@ -25,9 +23,9 @@ from django.utils.html import format_html, format_html_join
 from rest_framework import exceptions as drf_exceptions
 
 from campaigns import admin_views, services
-from campaigns.activities import registry
+from campaigns.admin_inlines import ActivityInline, TransitionInline, draft
 from campaigns.admin_tasks import HumanTaskAdmin  # noqa: F401 - registers the task admin
-from campaigns.models import PROXIES, Activity, Campaign, CampaignStatus, Run, Transition
+from campaigns.models import Campaign, Run, RunStatus
 from config.api.errors import ValidationFailed
 
 # (action, button label, service); test_run and duplicate return a run / a new campaign.
@@ -57,127 +55,6 @@ def duration(start, end):
         return "-"
     seconds = (end - start).total_seconds()
     return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
-
-
-def _draft(obj):
-    return obj is None or obj.status == CampaignStatus.DRAFT
-
-
-class ActivityForm(forms.ModelForm):
-    type = forms.ChoiceField()
-    options = forms.JSONField(
-        required=False,
-        initial=dict,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 50, "class": "vLargeTextField"}),
-        help_text="The kind's options as a JSON object; left-out options take their defaults.",
-    )
-
-    class Meta:
-        model = Activity
-        fields = ("key", "type", "label", "options", "order")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["type"].choices = [(k.type, k.label or k.type) for k in registry.all()]
-
-    def clean(self):
-        data = super().clean()
-        options = data.get("options")
-        if options is None:
-            options = data["options"] = {}
-        if not isinstance(options, dict):
-            self.add_error("options", "must be a JSON object")
-        elif data.get("type"):
-            errors = registry.get(data["type"]).type_errors(options, "options")
-            for error in errors:
-                self.add_error("options", f"{error['path']}: {error['message']}")
-        return data
-
-    def save(self, commit=True):
-        proxy = PROXIES.get(self.instance.type, Activity)
-        self.instance.polymorphic_ctype = ContentType.objects.get_for_model(
-            proxy, for_concrete_model=False
-        )
-        return super().save(commit)
-
-
-class DraftOnlyInline:
-    """Inlines editable only while the campaign is a draft (a published one is a version)."""
-
-    def has_add_permission(self, request, obj=None):
-        return _draft(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return _draft(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return _draft(obj) and super().has_delete_permission(request, obj)
-
-
-class ActivityInline(DraftOnlyInline, admin.TabularInline):
-    model = Activity
-    form = ActivityForm
-    fields = ("key", "type", "label", "options", "order", "about", "problems")
-    readonly_fields = ("about", "problems")
-    extra = 0
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).non_polymorphic()
-
-    def get_formset(self, request, obj=None, **kwargs):
-        self._errors = admin_views.errors_by_activity(obj) if obj else {}
-        return super().get_formset(request, obj, **kwargs)
-
-    @admin.display(description="kind")
-    def about(self, obj):
-        try:
-            kind = registry.get(obj.type)
-        except KeyError:
-            return "-"
-        ports = ", ".join(kind.ports_for({"type": obj.type, **(obj.options or {})}))
-        return format_html("{}<br><small>ports: {}</small>", kind.help_text, ports)
-
-    @admin.display(description="validation")
-    def problems(self, obj):
-        errors = getattr(self, "_errors", {}).get(obj.key, [])
-        if not errors:
-            return "ok" if obj.pk else "-"
-        items = format_html_join("", "<li>{}</li>", ((e,) for e in errors))
-        return format_html('<ul class="errorlist">{}</ul>', items)
-
-
-class TransitionForm(forms.ModelForm):
-    class Meta:
-        model = Transition
-        fields = ("source", "port", "target", "order")
-
-    def clean(self):
-        data = super().clean()
-        source = data.get("source")
-        if source is not None and data.get("port"):
-            options = {"id": source.key, "type": source.type, **(source.options or {})}
-            ports = registry.get(source.type).ports_for(options)
-            if data["port"] not in ports:
-                self.add_error("port", f"{source.type} has no port {data['port']!r}: {ports}")
-        return data
-
-
-class TransitionInline(DraftOnlyInline, admin.TabularInline):
-    model = Transition
-    form = TransitionForm
-    fk_name = "campaign"
-    extra = 0
-
-    def get_formset(self, request, obj=None, **kwargs):
-        self._campaign = obj
-        return super().get_formset(request, obj, **kwargs)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name in ("source", "target"):
-            kwargs["queryset"] = Activity.objects.non_polymorphic().filter(
-                campaign=getattr(self, "_campaign", None)
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 def _lifecycle_action(name, label):
@@ -215,8 +92,9 @@ class CampaignAdmin(admin.ModelAdmin):
         "graph",
         "validation",
         "recent_runs",
+        "activity_kinds",
     )
-    computed = ("status", "next_launch_at", "graph", "validation", "recent_runs")
+    computed = ("status", "next_launch_at", "graph", "validation", "recent_runs", "activity_kinds")
 
     def get_queryset(self, request):
         latest = Run.objects.filter(campaign=OuterRef("pk")).order_by("-created_at", "-id")
@@ -230,7 +108,7 @@ class CampaignAdmin(admin.ModelAdmin):
         )
 
     def get_readonly_fields(self, request, obj=None):
-        if _draft(obj):
+        if draft(obj):
             return self.computed
         return self.fields
 
@@ -266,6 +144,10 @@ class CampaignAdmin(admin.ModelAdmin):
             ),
         )
         return format_html('<ul class="campaign-validation errorlist">{}</ul>', rows)
+
+    @admin.display(description="kinds")
+    def activity_kinds(self, obj):
+        return admin_views.kinds_reference()
 
     @admin.display(description="runs (latest 20)")
     def recent_runs(self, obj):
@@ -377,6 +259,7 @@ class RunAdmin(admin.ModelAdmin):
         "transitions_table",
     )
     readonly_fields = fields
+    change_form_template = "admin/campaigns/run/change_form.html"
 
     def has_add_permission(self, request):
         return False
@@ -408,15 +291,37 @@ class RunAdmin(admin.ModelAdmin):
         return admin_views.transitions_table(obj)
 
     def get_urls(self):
-        view = self.admin_site.admin_view(self.records_view)
+        view = self.admin_site.admin_view
         return [
             path(
                 "<int:pk>/records/<str:source>/<str:port>/",
-                view,
+                view(self.records_view),
                 name="campaigns_run_records",
             ),
+            path("<int:pk>/stop/", view(self.stop_view), name="campaigns_run_stop"),
             *super().get_urls(),
         ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        going = (*services.ACTIVE_RUNS, RunStatus.PAUSED)
+        stoppable = Run.objects.filter(pk=object_id, status__in=going).exists()
+        stop = reverse("admin:campaigns_run_stop", args=[object_id]) if stoppable else None
+        context = {"stop_url": stop, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def stop_view(self, request, pk):
+        """Stop one run (``services.stop_run``); a finished run is a message, not an error page."""
+        run = get_object_or_404(Run, pk=pk)
+        if request.method == "POST":
+            if not request.user.has_perm("campaigns.run_campaign"):
+                raise PermissionDenied
+            try:
+                services.stop_run(run=run, user=request.user)
+            except REFUSALS as exc:
+                messages.error(request, f"Run {run.pk}: {refusal_message(exc)}")
+            else:
+                messages.success(request, f"Run {run.pk} stopped.")
+        return redirect("admin:campaigns_run_change", pk)
 
     def records_view(self, request, pk, source, port):
         if not self.has_view_permission(request):

@@ -7,11 +7,13 @@ validation grouped by activity, and the rows of a run's transition.
 - ``campaign_picture(campaign)`` the draft graph with the counts of the campaign's latest run.
 - ``run_picture(run)`` the graph of the version the run is bound to, with its counts.
 - ``errors_by_activity(campaign)`` ``{activity key or "": [message, ...]}`` from validation.
+- ``kinds_reference()`` the registered kinds with help texts, ports and default options.
 - ``transition_rows(run, source, port, limit)`` ``(population, headers, rows)``: the first rows of
   the population that left ``source`` by ``port`` (key, added columns, then the schema's plain
   attributes), or ``(None, [], [])`` when the port carried nothing.
 """
 
+import json
 import re
 
 from django.urls import reverse
@@ -21,6 +23,7 @@ from django.utils.safestring import mark_safe
 from audiences import populations
 from audiences.models import Population
 from campaigns import services
+from campaigns.activities import registry
 from campaigns.models import Activity
 
 NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 150, 44, 70, 26, 12
@@ -261,4 +264,27 @@ def transitions_table(run):
     return format_html(
         "<table><tr><th>from</th><th>port</th><th>to</th><th>count</th><th></th></tr>{}</table>",
         body,
+    )
+
+
+def kinds_reference():
+    """Every registered activity kind: its help text, ports and options with their defaults."""
+    rows = format_html_join(
+        "",
+        "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+        (
+            (
+                kind.type,
+                kind.help_text,
+                ", ".join(kind.ports),
+                json.dumps(kind.defaults, sort_keys=True),
+            )
+            for kind in sorted(registry.all(), key=lambda k: k.type)
+        ),
+    )
+    return format_html(
+        '<details class="activity-kinds"><summary>Activity kinds and their options</summary>'
+        "<table><tr><th>type</th><th>what it does</th><th>ports</th><th>options (defaults)</th>"
+        "</tr>{}</table></details>",
+        rows,
     )

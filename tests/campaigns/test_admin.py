@@ -90,8 +90,35 @@ def test_changelist_and_change_page_render(client, campaign):
     assert 'data-key="check"' in response.text
     assert "Chooses one branch" in response.text  # the test kind's help text beside it
     assert "Valid." in response.text
+    assert 'class="activity-kinds"' in response.text
+    assert 'name="activities-0-options"' in response.text  # a draft is editable
     for label in ("Test run", "Publish", "Pause", "Archive"):
         assert f">{label}</button>" in response.text
+
+
+def test_add_page_creates_a_draft_owned_by_its_author(client, staff_user):
+    url = reverse("admin:campaigns_campaign_add")
+    assert client.get(url).status_code == 200
+    data = {
+        "name": "Fresh",
+        "description": "",
+        "schedule": "{}",
+        "error_policy": "{}",
+        "variables": "[]",
+        **{f"{p}-{k}": v for p in ("activities", "transitions") for k, v in MANAGEMENT.items()},
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    fresh = Campaign.objects.get(name="Fresh")
+    assert (fresh.status, fresh.owner) == (CampaignStatus.DRAFT, staff_user)
+
+
+MANAGEMENT = {
+    "TOTAL_FORMS": "0",
+    "INITIAL_FORMS": "0",
+    "MIN_NUM_FORMS": "0",
+    "MAX_NUM_FORMS": "1000",
+}
 
 
 def test_validation_errors_are_shown_beside_their_activity(client, campaign):
@@ -111,6 +138,10 @@ def test_publish_through_the_admin_changes_the_status(client, campaign, redis_cl
     assert campaign.status == CampaignStatus.LIVE
     assert any("now live" in m for m in messages_of(response))
     assert campaign.runs.filter(test=False).count() == 1
+    page = client.get(change_url(campaign))  # a published campaign is read-only
+    assert page.status_code == 200
+    assert 'name="activities-0-options"' not in page.text
+    assert 'name="name"' not in page.text
 
 
 def test_conflicting_action_is_a_message_not_a_500(client, campaign):
@@ -295,3 +326,18 @@ def test_task_admin_approves_through_the_service(client, finished_run):
         follow=True,
     )
     assert any("the task is done" in m for m in messages_of(response))
+
+
+def test_run_page_stop_button_stops_a_going_run_and_refuses_a_finished_one(client, finished_run):
+    page = client.get(reverse("admin:campaigns_run_change", args=[finished_run.pk]))
+    assert ">Stop run</button>" not in page.text
+    stop = reverse("admin:campaigns_run_stop", args=[finished_run.pk])
+    response = client.post(stop, follow=True)
+    assert any("cannot stop a run that is succeeded" in m for m in messages_of(response))
+    Run.objects.filter(pk=finished_run.pk).update(status=RunStatus.WAITING)
+    page = client.get(reverse("admin:campaigns_run_change", args=[finished_run.pk]))
+    assert ">Stop run</button>" in page.text
+    response = client.post(stop, follow=True)
+    assert any(f"Run {finished_run.pk} stopped." in m for m in messages_of(response))
+    finished_run.refresh_from_db()
+    assert finished_run.status == RunStatus.STOPPED
