@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from polymorphic.admin import PolymorphicInlineSupportMixin
 from rest_framework import exceptions as drf_exceptions
 
 from campaigns import admin_views, services
@@ -67,7 +68,7 @@ def _lifecycle_action(name, label):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(PolymorphicInlineSupportMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "status",

@@ -1,18 +1,24 @@
 """The graph editing part of the campaign page: activities and transitions as inlines, editable
 only while the campaign is a draft (a published campaign runs immutable versions).
 
-- ``ActivityInline``: the kind is chosen from the activity registry; ``options`` is a JSON object
-  checked by the kind (unknown options, wrong JSON types) beside the field; the kind's help text
-  and ports, and the validation errors concerning the activity, are shown beside it. Saving keeps
-  the kind's polymorphic proxy class (``campaigns.models.PROXIES``).
+- ``ActivityInline``: a django-polymorphic inline whose children are read from the activity
+  registry: one per kind with a proxy model (``campaigns.models.PROXIES``), its help text and
+  ports as the description and its defaults beside ``options``, plus a generic child choosing
+  ``type`` among the other kinds. ``options`` is a JSON object checked by the kind (unknown
+  options, wrong JSON types) beside the field; the validation errors concerning the activity are
+  shown beside it.
 - ``TransitionInline``: source and target among the campaign's activities; the port must be one of
   the source kind's ports.
 """
 
+import json
+
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.contenttypes.models import ContentType
 from django.utils.html import format_html, format_html_join
+from polymorphic.admin import StackedPolymorphicInline
 
 from campaigns import admin_views
 from campaigns.activities import registry
@@ -24,21 +30,31 @@ def draft(obj):
 
 
 class ActivityForm(forms.ModelForm):
-    type = forms.ChoiceField()
+    """One activity of a kind fixed by its polymorphic child (``kind_type``); the generic child
+    (kinds without a proxy model) chooses ``type``. ``options`` is checked by the kind."""
+
+    kind_type = None
     options = forms.JSONField(
         required=False,
         initial=dict,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 50, "class": "vLargeTextField"}),
-        help_text="The kind's options as a JSON object; left-out options take their defaults.",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "class": "vLargeTextField"}),
     )
 
     class Meta:
         model = Activity
-        fields = ("key", "type", "label", "options", "order")
+        fields = ("key", "label", "options", "order")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["type"].choices = [(k.type, k.label or k.type) for k in registry.all()]
+        if self.kind_type:
+            kind = registry.get(self.kind_type)
+            defaults = json.dumps(kind.defaults, sort_keys=True)
+            self.fields[
+                "options"
+            ].help_text = f"A JSON object; left-out options take their defaults: {defaults}"
+
+    def _kind(self, data):
+        return self.kind_type or data.get("type") or self.instance.type
 
     def clean(self):
         data = super().clean()
@@ -47,18 +63,34 @@ class ActivityForm(forms.ModelForm):
             options = data["options"] = {}
         if not isinstance(options, dict):
             self.add_error("options", "must be a JSON object")
-        elif data.get("type"):
-            errors = registry.get(data["type"]).type_errors(options, "options")
+        elif self._kind(data):
+            errors = registry.get(self._kind(data)).type_errors(options, "options")
             for error in errors:
                 self.add_error("options", f"{error['path']}: {error['message']}")
         return data
 
     def save(self, commit=True):
+        self.instance.type = self._kind(self.cleaned_data)
         proxy = PROXIES.get(self.instance.type, Activity)
         self.instance.polymorphic_ctype = ContentType.objects.get_for_model(
             proxy, for_concrete_model=False
         )
         return super().save(commit)
+
+
+class GenericActivityForm(ActivityForm):
+    """The kinds that have no proxy model of their own (plugins, newer kinds)."""
+
+    type = forms.ChoiceField()
+
+    class Meta(ActivityForm.Meta):
+        fields = ("key", "type", "label", "options", "order")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = [
+            (k.type, k.label or k.type) for k in registry.all() if k.type not in PROXIES
+        ]
 
 
 class DraftOnlyInline:
@@ -74,36 +106,64 @@ class DraftOnlyInline:
         return draft(obj) and super().has_delete_permission(request, obj)
 
 
-class ActivityInline(DraftOnlyInline, admin.TabularInline):
-    model = Activity
-    form = ActivityForm
-    fields = ("key", "type", "label", "options", "order", "about", "problems")
-    readonly_fields = ("about", "problems")
-    extra = 0
+class ActivityChild(StackedPolymorphicInline.Child):
+    """One kind's form in the polymorphic activity inline: its help text as the description,
+    the validation errors concerning the activity beside it."""
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).non_polymorphic()
+    readonly_fields = ("problems",)
 
-    def get_formset(self, request, obj=None, **kwargs):
-        self._errors = admin_views.errors_by_activity(obj) if obj else {}
-        return super().get_formset(request, obj, **kwargs)
-
-    @admin.display(description="kind")
-    def about(self, obj):
-        try:
-            kind = registry.get(obj.type)
-        except KeyError:
-            return "-"
-        ports = ", ".join(kind.ports_for({"type": obj.type, **(obj.options or {})}))
-        return format_html("{}<br><small>ports: {}</small>", kind.help_text, ports)
+    def get_readonly_fields(self, request, obj=None):
+        """Everything once the campaign is no longer a draft (polymorphic children render their
+        own readonly fields, not the parent inline's permissions)."""
+        if draft(obj):
+            return self.readonly_fields
+        return flatten_fieldsets(self.get_fieldsets(request, obj))
 
     @admin.display(description="validation")
     def problems(self, obj):
-        errors = getattr(self, "_errors", {}).get(obj.key, [])
+        errors = getattr(self.parent_inline, "_errors", {}).get(obj.key, [])
         if not errors:
             return "ok" if obj.pk else "-"
         items = format_html_join("", "<li>{}</li>", ((e,) for e in errors))
         return format_html('<ul class="errorlist">{}</ul>', items)
+
+
+def _child(kind, model):
+    fields = ("key", "label", "options", "order", "problems")
+    description = f"{kind.help_text} Ports: {', '.join(kind.ports)}."
+    form = type(f"{model.__name__}Form", (ActivityForm,), {"kind_type": kind.type})
+    return type(
+        f"{model.__name__}Inline",
+        (ActivityChild,),
+        {
+            "model": model,
+            "form": form,
+            "fieldsets": (
+                (kind.label or kind.type, {"fields": fields, "description": description}),
+            ),
+        },
+    )
+
+
+class GenericActivityChild(ActivityChild):
+    model = Activity
+    form = GenericActivityForm
+    fields = ("key", "type", "label", "options", "order", "problems")
+
+
+class ActivityInline(DraftOnlyInline, StackedPolymorphicInline):
+    """The activities, polymorphic: one child per kind that has a proxy model (read from the
+    registry), and a generic child choosing among the others."""
+
+    model = Activity
+
+    def get_child_inlines(self):
+        kinds = [k for k in registry.all() if k.type in PROXIES]
+        return [*(_child(k, PROXIES[k.type]) for k in kinds), GenericActivityChild]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        self._errors = admin_views.errors_by_activity(obj) if obj else {}
+        return super().get_formset(request, obj, **kwargs)
 
 
 class TransitionForm(forms.ModelForm):

@@ -210,6 +210,33 @@ def test_activity_options_of_the_wrong_type_are_refused_beside_the_field(client,
     )
 
 
+def test_adding_activities_of_a_proxied_and_a_generic_kind(client, campaign):
+    from django.contrib.contenttypes.models import ContentType
+
+    from campaigns.models import EndActivity
+
+    data = _form_data(client.get(change_url(campaign)))
+    new = {
+        4: (EndActivity, {"key": "extra_end", "options": "{}"}),
+        5: (Activity, {"key": "tell", "type": "alert", "options": '{"subject": "Hi"}'}),
+    }
+    for index, (model, values) in new.items():
+        ct = ContentType.objects.get_for_model(model, for_concrete_model=False)
+        data[f"activities-{index}-polymorphic_ctype"] = ct.pk
+        data[f"activities-{index}-order"] = index
+        data.update({f"activities-{index}-{k}": v for k, v in values.items()})
+    data["activities-TOTAL_FORMS"] = 6
+    response = client.post(change_url(campaign), data)
+    assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
+    added = {a.key: a for a in Activity.objects.filter(campaign=campaign)}
+    assert (type(added["extra_end"]).__name__, added["extra_end"].type) == ("EndActivity", "end")
+    assert (type(added["tell"]).__name__, added["tell"].type) == ("Activity", "alert")
+    page = client.get(change_url(campaign))
+    assert "Ends a branch" in page.text  # the end kind's help text on its form
+    grouped = page.text.split('class="campaign-validation errorlist"')[1]
+    assert "<strong>extra_end</strong>" in grouped  # no input yet
+
+
 def _form_data(response):
     """The change form's current values, as the browser would post them back."""
     data = {}
