@@ -110,7 +110,7 @@ class ActivityChild(StackedPolymorphicInline.Child):
     """One kind's form in the polymorphic activity inline: its help text as the description,
     the validation errors concerning the activity beside it."""
 
-    readonly_fields = ("problems",)
+    readonly_fields = ("ports", "problems")
 
     def get_readonly_fields(self, request, obj=None):
         """Everything once the campaign is no longer a draft (polymorphic children render their
@@ -118,6 +118,17 @@ class ActivityChild(StackedPolymorphicInline.Child):
         if draft(obj):
             return self.readonly_fields
         return flatten_fieldsets(self.get_fieldsets(request, obj))
+
+    @admin.display(description="ports")
+    def ports(self, obj):
+        """The output ports this activity's options give it (a test's depend on its conditions)."""
+        if not obj.pk:
+            return "-"
+        try:
+            kind = registry.get(obj.type)
+        except KeyError:
+            return f"unknown kind {obj.type!r}"
+        return ", ".join(kind.ports_for({"id": obj.key, "type": obj.type, **obj.options})) or "none"
 
     @admin.display(description="validation")
     def problems(self, obj):
@@ -129,8 +140,8 @@ class ActivityChild(StackedPolymorphicInline.Child):
 
 
 def _child(kind, model):
-    fields = ("key", "label", "options", "order", "problems")
-    description = f"{kind.help_text} Ports: {', '.join(kind.ports)}."
+    fields = ("key", "label", "options", "order", "ports", "problems")
+    description = kind.help_text
     form = type(f"{model.__name__}Form", (ActivityForm,), {"kind_type": kind.type})
     return type(
         f"{model.__name__}Inline",
@@ -148,7 +159,7 @@ def _child(kind, model):
 class GenericActivityChild(ActivityChild):
     model = Activity
     form = GenericActivityForm
-    fields = ("key", "type", "label", "options", "order", "problems")
+    fields = ("key", "type", "label", "options", "order", "ports", "problems")
 
 
 class ActivityInline(DraftOnlyInline, StackedPolymorphicInline):
@@ -156,6 +167,7 @@ class ActivityInline(DraftOnlyInline, StackedPolymorphicInline):
     registry), and a generic child choosing among the others."""
 
     model = Activity
+    verbose_name_plural = "activities"
 
     def get_child_inlines(self):
         kinds = [k for k in registry.all() if k.type in PROXIES]

@@ -99,7 +99,8 @@ def _node(where, key, kind, status):
 
 def graph_svg(activities, transitions, counts=None, statuses=None):
     """``activities``: [(key, type)]; ``transitions``: [(from, port, to)]; ``counts``: {(from,
-    port): count or None} or None to leave counts out; ``statuses``: {key: activity run status}."""
+    port): count, or None when the port carried nothing}, or None to leave counts out (a port not
+    in ``counts`` has not been computed yet: no count shown); ``statuses``: {key: status}."""
     if not activities:
         return mark_safe('<p class="help">No activities yet.</p>')
     where = _layout(activities, transitions)
@@ -111,7 +112,7 @@ def graph_svg(activities, transitions, counts=None, statuses=None):
         "",
         "{}",
         (
-            (_edge(where, s, p, t, False if counts is None else counts.get((s, p))),)
+            (_edge(where, s, p, t, False if counts is None else counts.get((s, p), False)),)
             for s, p, t in known
         ),
     )
@@ -168,7 +169,11 @@ def run_picture(run):
 
 
 def errors_by_activity(campaign):
-    """Validation errors of the draft, grouped by the key of the activity their path names."""
+    """Validation errors of the draft, grouped by the key of the activity their path names.
+    Kept on the ``campaign`` instance: one page asks several times (panel, inline, message)."""
+    cached = getattr(campaign, "_errors_by_activity", None)
+    if cached is not None:
+        return cached
     keys = list(
         Activity.objects.non_polymorphic()
         .filter(campaign=campaign)
@@ -180,6 +185,7 @@ def errors_by_activity(campaign):
         match = ACTIVITY_PATH.match(error["path"])
         key = keys[int(match.group(1))] if match and int(match.group(1)) < len(keys) else ""
         grouped.setdefault(key, []).append(f"{error['path']}: {error['message']}")
+    campaign._errors_by_activity = grouped
     return grouped
 
 
@@ -241,21 +247,15 @@ def _error(ar):
 
 
 def transitions_table(run):
-    """The count on each transition of the run's version, each linked to its first 50 rows."""
+    """The count on each transition of the run's version, each linked to its first 50 rows;
+    ``-`` for a port that carried nothing, blank for one not computed yet."""
     counts, _statuses = run_counts(run)
     rows = []
     for t in run.version.definition["transitions"]:
-        count = counts.get((t["from"], t["port"]))
+        count = counts.get((t["from"], t["port"]), "")
         url = reverse("admin:campaigns_run_records", args=[run.pk, t["from"], t["port"]])
-        rows.append(
-            (
-                t["from"],
-                t["port"],
-                t["to"],
-                "-" if count is None else count,
-                format_html('<a href="{}">rows</a>', url) if count is not None else "",
-            )
-        )
+        link = format_html('<a href="{}">rows</a>', url) if isinstance(count, int) else ""
+        rows.append((t["from"], t["port"], t["to"], "-" if count is None else count, link))
     body = format_html_join(
         "",
         '<tr class="transition"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',

@@ -89,6 +89,7 @@ def test_changelist_and_change_page_render(client, campaign):
     assert '<svg class="campaign-graph"' in response.text
     assert 'data-key="check"' in response.text
     assert "Chooses one branch" in response.text  # the test kind's help text beside it
+    assert "big, default" in response.text  # its ports, from its conditions
     assert "Valid." in response.text
     assert 'class="activity-kinds"' in response.text
     assert 'name="activities-0-options"' in response.text  # a draft is editable
