@@ -57,8 +57,10 @@ def claim(activity_run_id):
     token = uuid.uuid4().hex
     now = timezone.now()
     with transaction.atomic():
+        # Wait for the row rather than skip it: a finishing neighbour briefly locks every
+        # activity run of the run, and skipping would drop this wake-up until the next tick.
         ar = (
-            ActivityRun.objects.select_for_update(skip_locked=True)
+            ActivityRun.objects.select_for_update(of=("self",))
             .select_related("run")
             .filter(
                 pk=activity_run_id,
