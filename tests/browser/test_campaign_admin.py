@@ -51,3 +51,26 @@ def test_open_a_campaign_see_its_graph_and_test_run_it(
     page.locator(".messagelist .success a").click()
     expect(page).to_have_url(re.compile(rf"/admin/campaigns/run/{run.pk}/change/$"))
     expect(page.locator(".field-transitions_table")).to_contain_text("check")
+
+
+def test_add_an_activity_of_a_chosen_kind_through_the_polymorphic_inline(
+    live_server, page, admin_user_password, schema
+):
+    campaign = services.create_from_definition(document=document(schema))
+    url = f"/admin/campaigns/campaign/{campaign.pk}/change/"
+    log_in(page, live_server, *admin_user_password, url)
+    page.get_by_role("link", name="Add another Activity").click()
+    page.locator(".polymorphic-type-menu").get_by_role("link", name="wait", exact=True).click()
+    page.fill("#id_activities-4-key", "pause_a_bit")
+    page.fill("#id_activities-4-options", '{"duration": "2h"}')
+    page.fill("#id_activities-4-order", "4")
+    page.get_by_role("button", name="Save and continue editing").click()
+    expect(page.locator(".messagelist .success")).to_contain_text("was changed successfully")
+    expect(page.locator('svg.campaign-graph g.activity[data-key="pause_a_bit"]')).to_be_visible()
+    expect(page.locator(".campaign-validation")).to_contain_text("pause_a_bit")  # no input yet
+    added = campaign.activities.get(key="pause_a_bit")
+    assert (type(added).__name__, added.type, added.options) == (
+        "WaitActivity",
+        "wait",
+        {"duration": "2h"},
+    )
