@@ -1,4 +1,6 @@
-"""Error policy (design 5.4) and stop, with real worker processes."""
+"""Error policy (design 5.4), stop, pause and resume, with real worker processes."""
+
+import time
 
 import pytest
 
@@ -74,3 +76,25 @@ def test_stop_cancels_pending_and_waiting(schema, engine, api_client):
     assert ActivityRun.objects.get(run=run, key="bad").status == "cancelled"
     assert ActivityRun.objects.get(run=run, key="after_bad").status == "cancelled"
     assert api_client.post(f"/api/runs/{run.pk}/stop/").status_code == 409
+
+
+def test_pause_lets_the_step_finish_and_resume_goes_on(schema, engine):
+    engine.worker()
+    document = failing(schema, "Paused", {})
+    document["activities"][2] = {"id": "bad", "type": "slow", "seconds": 3}
+    campaign = services.create_from_definition(document=document)
+    services.publish(campaign=campaign)
+    run = campaign.runs.get()
+    wait_for(lambda: ActivityRun.objects.filter(run=run, key="bad", status="running").exists())
+    services.pause(campaign=campaign)
+    wait_for(lambda: ActivityRun.objects.filter(run=run, key="bad", status="succeeded").exists())
+    time.sleep(2)
+    after = ActivityRun.objects.get(run=run, key="after_bad")
+    assert (after.status, after.attempt) == ("pending", 0)
+    run.refresh_from_db()
+    assert run.status == RunStatus.PAUSED
+    services.resume(campaign=campaign)
+    run = final_run(run)
+    assert run.status == RunStatus.SUCCEEDED
+    campaign.refresh_from_db()
+    assert campaign.status == "completed"
