@@ -41,6 +41,18 @@ LIFECYCLE = [
     ("archive", "Archive", services.archive),
 ]
 SERVICES = {name: service for name, _label, service in LIFECYCLE}
+LABELS = {name: label for name, label, _service in LIFECYCLE}
+# The permission each action needs (the model's named permissions, design 6).
+PERMISSIONS = {
+    "test_run": "campaigns.run_campaign",
+    "publish": "campaigns.publish_campaign",
+    "pause": "campaigns.run_campaign",
+    "resume": "campaigns.run_campaign",
+    "stop": "campaigns.run_campaign",
+    "close": "campaigns.run_campaign",
+    "duplicate": "campaigns.add_campaign",
+    "archive": "campaigns.change_campaign",
+}
 REFUSALS = (ValidationFailed, drf_exceptions.APIException)
 
 
@@ -207,6 +219,9 @@ class CampaignAdmin(PolymorphicInlineSupportMixin, admin.ModelAdmin):
     def perform(self, request, campaign, name):
         """Call the service of lifecycle action ``name``; report the outcome as a message.
         Returns what the service returned, or None when it refused."""
+        if not request.user.has_perm(PERMISSIONS[name]):
+            messages.error(request, f"{campaign}: {LABELS[name]} needs {PERMISSIONS[name]}.")
+            return None
         try:
             result = SERVICES[name](campaign=campaign, user=request.user)
         except REFUSALS as exc:
@@ -315,7 +330,8 @@ class RunAdmin(admin.ModelAdmin):
         run = get_object_or_404(Run, pk=pk)
         if request.method == "POST":
             if not request.user.has_perm("campaigns.run_campaign"):
-                raise PermissionDenied
+                messages.error(request, "Stopping a run needs campaigns.run_campaign.")
+                return redirect("admin:campaigns_run_change", pk)
             try:
                 services.stop_run(run=run, user=request.user)
             except REFUSALS as exc:

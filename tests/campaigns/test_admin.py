@@ -153,6 +153,21 @@ def test_conflicting_action_is_a_message_not_a_500(client, campaign):
     assert campaign.status == CampaignStatus.DRAFT
 
 
+def test_an_action_without_its_permission_is_a_message(campaign, client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    editor = django_user_model.objects.create_user("editor", password="pw", is_staff=True)
+    editor.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_campaign", "change_campaign"])
+    )
+    client.force_login(editor)
+    response = lifecycle(client, campaign, "publish")
+    assert response.status_code == 200
+    assert any("Publish needs campaigns.publish_campaign" in m for m in messages_of(response))
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT
+
+
 def test_invalid_campaign_test_run_lists_its_errors(client, campaign):
     Transition.objects.filter(campaign=campaign, target__key="small").delete()
     response = lifecycle(client, campaign, "test_run")
