@@ -20,6 +20,7 @@ from campaigns.models import (
     Transition,
     Version,
 )
+from tests.campaigns.conftest import final_run
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -384,3 +385,20 @@ def test_run_page_stop_button_stops_a_going_run_and_refuses_a_finished_one(clien
     assert any(f"Run {finished_run.pk} stopped." in m for m in messages_of(response))
     finished_run.refresh_from_db()
     assert finished_run.status == RunStatus.STOPPED
+
+
+@pytest.mark.workers
+@pytest.mark.timeout(120)
+def test_a_test_run_started_from_the_admin_shows_its_real_counts(client, campaign, engine):
+    engine.worker()
+    engine.tick()
+    lifecycle(client, campaign, "test_run")
+    run = final_run(campaign.runs.get())
+    assert run.status == RunStatus.SUCCEEDED
+    text = client.get(reverse("admin:campaigns_run_change", args=[run.pk])).text
+    assert '<tr class="transition"><td>aud</td><td>out</td><td>check</td><td>15</td>' in text
+    assert '<tr class="transition"><td>check</td><td>big</td><td>done</td><td>15</td>' in text
+    assert '<tr class="transition"><td>check</td><td>default</td><td>small</td><td>-</td>' in text
+    records = client.get(reverse("admin:campaigns_run_records", args=[run.pk, "check", "big"]))
+    assert [row[0] for row in records.context["rows"]][:3] == ["c1", "c10", "c11"]
+    assert "big: 15" in client.get(change_url(campaign)).text
