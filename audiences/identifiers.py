@@ -2,8 +2,9 @@
 
 An identifier matches ``^[a-z][a-z0-9]*(_[a-z0-9]+)*$``, has at most 40 characters and is none of:
 ``pk``, ``objects``, PostgreSQL's reserved keywords, the names in ``dir(django.db.models.Model)``.
-The keyword list is shipped (it is ``pg_get_keywords()`` with ``catcode = 'R'`` on PostgreSQL 15-17;
-a test compares it with the running server) so that validation needs no database round trip.
+The keyword list is shipped so that validation needs no database round trip: it is the union of
+``pg_get_keywords()`` with ``catcode = 'R'`` over PostgreSQL 15 to 18 (18 adds ``system_user``), so a
+name valid here stays valid when the database is upgraded; a test checks that it covers the server.
 """
 
 import re
@@ -19,7 +20,7 @@ POSTGRES_RESERVED = frozenset(
     current_user default deferrable desc distinct do else end except false fetch for foreign from
     grant group having in initially intersect into lateral leading limit localtime localtimestamp
     not null offset on only or order placing primary references returning select session_user some
-    symmetric table then to trailing true union unique user using variadic when where window
+    symmetric system_user table then to trailing true union unique user using variadic when where window
     with""".split()
 )
 # ``schema_name`` is a class attribute of every runtime model (audiences.dynamic).

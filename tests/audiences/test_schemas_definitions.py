@@ -53,10 +53,12 @@ def test_good_names_pass(name):
 
 
 @pytest.mark.django_db
-def test_shipped_keywords_are_the_servers_reserved_keywords():
+def test_shipped_keywords_cover_the_servers_reserved_keywords():
     with connection.cursor() as cursor:
         cursor.execute("SELECT word FROM pg_get_keywords() WHERE catcode = 'R'")
-        assert {row[0] for row in cursor.fetchall()} == POSTGRES_RESERVED
+        server = {row[0] for row in cursor.fetchall()}
+    assert server <= POSTGRES_RESERVED
+    assert len(POSTGRES_RESERVED - server) <= 1  # system_user, reserved from PostgreSQL 16 on
 
 
 @pytest.mark.django_db
