@@ -3,7 +3,7 @@
 An identifier matches ``^[a-z][a-z0-9]*(_[a-z0-9]+)*$``, has at most 40 characters and is none of:
 ``pk``, ``objects``, PostgreSQL's reserved keywords, the names in ``dir(django.db.models.Model)``.
 The keyword list is shipped so that validation needs no database round trip: it is the union of
-``pg_get_keywords()`` with ``catcode = 'R'`` over PostgreSQL 15 to 18 (18 adds ``system_user``), so a
+``pg_get_keywords()`` with ``catcode = 'R'`` over PostgreSQL 15 to 18 (16 added ``system_user``), so a
 name valid here stays valid when the database is upgraded; a test checks that it covers the server.
 """
 
