@@ -13,6 +13,8 @@ failure becomes an error message on the page, never a 500.
 - Human tasks: approve or reject the selected ones (``services.decide_task``).
 """
 
+import json
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Subquery
@@ -207,7 +209,7 @@ class CampaignAdmin(PolymorphicInlineSupportMixin, admin.ModelAdmin):
                 messages.warning(request, "This campaign has validation errors (see Validation).")
         context = {
             "lifecycle": [
-                (label, reverse("admin:campaigns_campaign_lifecycle", args=[object_id, name]))
+                (name, label, reverse("admin:campaigns_campaign_lifecycle", args=[object_id, name]))
                 for name, label, _s in LIFECYCLE
             ]
             if campaign is not None
@@ -216,14 +218,14 @@ class CampaignAdmin(PolymorphicInlineSupportMixin, admin.ModelAdmin):
         }
         return super().change_view(request, object_id, form_url, extra_context=context)
 
-    def perform(self, request, campaign, name):
-        """Call the service of lifecycle action ``name``; report the outcome as a message.
-        Returns what the service returned, or None when it refused."""
+    def perform(self, request, campaign, name, **arguments):
+        """Call the service of lifecycle action ``name`` (with ``arguments``); report the
+        outcome as a message. Returns what the service returned, or None when it refused."""
         if not request.user.has_perm(PERMISSIONS[name]):
             messages.error(request, f"{campaign}: {LABELS[name]} needs {PERMISSIONS[name]}.")
             return None
         try:
-            result = SERVICES[name](campaign=campaign, user=request.user)
+            result = SERVICES[name](campaign=campaign, user=request.user, **arguments)
         except REFUSALS as exc:
             messages.error(request, f"{campaign}: {refusal_message(exc)}")
             return None
@@ -245,7 +247,14 @@ class CampaignAdmin(PolymorphicInlineSupportMixin, admin.ModelAdmin):
             return redirect("admin:campaigns_campaign_change", pk)
         if not self.has_change_permission(request, campaign):
             raise PermissionDenied
-        result = self.perform(request, campaign, action)
+        arguments = {}
+        if action == "test_run" and request.POST.get("variables", "").strip():
+            try:
+                arguments["variables"] = json.loads(request.POST["variables"])
+            except ValueError as exc:
+                messages.error(request, f"{campaign}: variables are not JSON ({exc}).")
+                return redirect("admin:campaigns_campaign_change", pk)
+        result = self.perform(request, campaign, action, **arguments)
         if isinstance(result, Campaign) and result.pk != campaign.pk:
             return redirect("admin:campaigns_campaign_change", result.pk)
         return redirect("admin:campaigns_campaign_change", pk)

@@ -188,6 +188,21 @@ def test_test_run_and_duplicate_buttons(client, campaign, redis_clean):
     assert copy.activities.count() == 4
 
 
+def test_test_run_variables_from_the_button(client, schema, staff_user, redis_clean):
+    doc = document(schema, "With vars")
+    doc["variables"] = [{"name": "country", "type": "string", "default": "FR"}]
+    doc["activities"][0]["where"] = {"field": "country", "op": "eq", "var": "country"}
+    campaign = services.create_from_definition(document=doc, user=staff_user)
+    url = reverse("admin:campaigns_campaign_lifecycle", args=[campaign.pk, "test_run"])
+    response = client.post(url, {"variables": "{not json"}, follow=True)
+    assert any("variables are not JSON" in m for m in messages_of(response))
+    response = client.post(url, {"variables": '{"nope": 1}'}, follow=True)
+    assert any("variables.nope: no such variable" in m for m in messages_of(response))
+    assert not campaign.runs.exists()
+    client.post(url, {"variables": '{"country": "DE"}'})
+    assert campaign.runs.get().variables == {"country": "DE"}
+
+
 def test_bulk_archive_action_reports_each_refusal(client, campaign, schema, staff_user):
     other = services.create_from_definition(document=document(schema, "Other"), user=staff_user)
     Campaign.objects.filter(pk=other.pk).update(status=CampaignStatus.LIVE)
