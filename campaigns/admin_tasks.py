@@ -1,21 +1,28 @@
-"""The human task admin: approvals waiting on someone; approve or reject through the service."""
+"""The human task admin: approvals waiting on someone; approve or reject through the service,
+from the list (a selection) or from a task's page with a comment (``<id>/decide/``, POST)."""
 
 from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path
 from rest_framework import exceptions as drf_exceptions
 
 from campaigns import services
 from campaigns.models import HumanTask
 
+DECISIONS = {"approve": "approved", "reject": "rejected"}
+
+
+def _decide_one(request, task, decision, comment=""):
+    try:
+        services.decide_task(task=task, user=request.user, decision=decision, comment=comment)
+    except drf_exceptions.APIException as exc:
+        messages.error(request, f"Task {task.pk}: {exc.detail}")
+        return False
+    return True
+
 
 def _decide(request, queryset, decision):
-    done = 0
-    for task in queryset:
-        try:
-            services.decide_task(task=task, user=request.user, decision=decision)
-        except drf_exceptions.APIException as exc:
-            messages.error(request, f"Task {task.pk}: {exc.detail}")
-        else:
-            done += 1
+    done = sum(_decide_one(request, task, decision) for task in queryset)
     if done:
         messages.success(request, f"{done} task(s) {decision}.")
 
@@ -28,6 +35,23 @@ class HumanTaskAdmin(admin.ModelAdmin):
     search_fields = ("title", "message")
     actions = ("approve_selected", "reject_selected")
     readonly_fields = [f.name for f in HumanTask._meta.fields]
+    change_form_template = "admin/campaigns/humantask/change_form.html"
+
+    def get_urls(self):
+        decide = self.admin_site.admin_view(self.decide_view)
+        return [
+            path("<int:pk>/decide/", decide, name="campaigns_humantask_decide"),
+            *super().get_urls(),
+        ]
+
+    def decide_view(self, request, pk):
+        task = get_object_or_404(HumanTask, pk=pk)
+        decision = DECISIONS.get(request.POST.get("decision", ""))
+        if request.method == "POST" and decision:
+            comment = request.POST.get("comment", "")
+            if _decide_one(request, task, decision, comment):
+                messages.success(request, f"Task {task.pk} {decision}.")
+        return redirect("admin:campaigns_humantask_change", pk)
 
     def has_add_permission(self, request):
         return False  # tasks are created by runs

@@ -16,7 +16,7 @@ validation grouped by activity, and the rows of a run's transition.
 import json
 import re
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -246,6 +246,16 @@ def _error(ar):
     )
 
 
+def _records_link(run, transition):
+    try:
+        url = reverse(
+            "admin:campaigns_run_records", args=[run.pk, transition["from"], transition["port"]]
+        )
+    except NoReverseMatch:  # a key with a "/" cannot be a URL segment
+        return ""
+    return format_html('<a href="{}">rows</a>', url)
+
+
 def transitions_table(run):
     """The count on each transition of the run's version, each linked to its first 50 rows;
     ``-`` for a port that carried nothing, blank for one not computed yet."""
@@ -253,8 +263,7 @@ def transitions_table(run):
     rows = []
     for t in run.version.definition["transitions"]:
         count = counts.get((t["from"], t["port"]), "")
-        url = reverse("admin:campaigns_run_records", args=[run.pk, t["from"], t["port"]])
-        link = format_html('<a href="{}">rows</a>', url) if isinstance(count, int) else ""
+        link = _records_link(run, t) if isinstance(count, int) else ""
         rows.append((t["from"], t["port"], t["to"], "-" if count is None else count, link))
     body = format_html_join(
         "",

@@ -417,3 +417,16 @@ def test_a_test_run_started_from_the_admin_shows_its_real_counts(client, campaig
     records = client.get(reverse("admin:campaigns_run_records", args=[run.pk, "check", "big"]))
     assert [row[0] for row in records.context["rows"]][:3] == ["c1", "c10", "c11"]
     assert "big: 15" in client.get(change_url(campaign)).text
+
+
+def test_task_page_decides_with_a_comment(client, finished_run):
+    task = HumanTask.objects.create(title="Go?", run=finished_run)
+    page = client.get(reverse("admin:campaigns_humantask_change", args=[task.pk]))
+    assert page.status_code == 200
+    assert 'value="reject"' in page.text
+    decide = reverse("admin:campaigns_humantask_decide", args=[task.pk])
+    response = client.post(decide, {"decision": "reject", "comment": "too early"}, follow=True)
+    assert any(f"Task {task.pk} rejected." in m for m in messages_of(response))
+    task.refresh_from_db()
+    assert (task.status, task.decision, task.comment) == ("done", "rejected", "too early")
+    assert 'value="reject"' not in response.text  # decided: no buttons any more
