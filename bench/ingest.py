@@ -85,13 +85,13 @@ DOCUMENT = {
 GENERATORS = {
     "bench_customer": """SELECT 'c' || lpad(i::text, 8, '0'), 'Name' || (i % 997),
         'user' || i || '@example.com', (ARRAY['FR','DE','US','GB'])[1 + i % 4],
-        date '1950-01-01' + (i % 20000), i % 5000, 's' || (i % 500),
+        date '1950-01-01' + (i % 20000)::int, i % 5000, 's' || (i % 500),
         timestamptz '2024-01-01' + (i % 86400) * interval '13 min'
-        FROM generate_series(1, {n}) i""",
-    "bench_purchase": """SELECT i, 'c' || lpad((1 + (hashint4(i) & 2147483647) % {c})::text, 8, '0'),
+        FROM generate_series(1::bigint, {n}) i""",
+    "bench_purchase": """SELECT i, 'c' || lpad((1 + (hashint4(i::int) & 2147483647) % {c})::text, 8, '0'),
         'p' || (i % 5000), 's' || (i % 500), ((i * 7919) % 40000) / 100.0,
         timestamptz '2023-11-01' + (i % 1000003) * interval '94 s'
-        FROM generate_series(1, {n}) i""",
+        FROM generate_series(1::bigint, {n}) i""",
 }
 
 
