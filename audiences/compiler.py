@@ -68,7 +68,16 @@ def _or(node, now):
 
 
 def _not(node, now):
-    inner = to_q(node.children[0], now=now)
+    child = node.children[0]
+    if child.kind == "not":
+        return to_q(child.children[0], now=now)
+    if child.kind in ("and", "or"):
+        # De Morgan: NOT (A OR EXISTS ...) becomes NOT A AND NOT EXISTS ..., which PostgreSQL
+        # plans as an anti-join; exact, since every compiled condition is two-valued.
+        flipped = "or" if child.kind == "and" else "and"
+        negated = [rules.Node(kind="not", children=[c]) for c in child.children]
+        return to_q(rules.Node(kind=flipped, children=negated, schema=child.schema), now=now)
+    inner = to_q(child, now=now)
     return ~inner if inner else Q(pk__in=[])  # Q() matches all, and ~Q() would too
 
 
