@@ -26,7 +26,7 @@ from polymorphic.admin import PolymorphicInlineSupportMixin
 from rest_framework import exceptions as drf_exceptions
 
 from campaigns import admin_views, services
-from campaigns.admin_inlines import ActivityInline, TransitionInline, draft
+from campaigns.admin_inlines import ActivityInline, CampaignForm, TransitionInline, draft
 from campaigns.admin_tasks import HumanTaskAdmin  # noqa: F401 - registers the task admin
 from campaigns.models import Campaign, Run, RunStatus
 from config.api.errors import ValidationFailed
@@ -93,6 +93,7 @@ class CampaignAdmin(PolymorphicInlineSupportMixin, admin.ModelAdmin):
     )
     list_filter = ("status",)
     search_fields = ("name", "description")
+    form = CampaignForm
     inlines = (ActivityInline, TransitionInline)
     actions = [_lifecycle_action(name, label) for name, label, _s in LIFECYCLE]
     change_form_template = "admin/campaigns/campaign/change_form.html"

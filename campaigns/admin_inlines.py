@@ -20,9 +20,34 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils.html import format_html, format_html_join
 from polymorphic.admin import StackedPolymorphicInline
 
-from campaigns import admin_views
+from campaigns import admin_views, definitions
 from campaigns.activities import registry
 from campaigns.models import PROXIES, Activity, CampaignStatus, Transition
+from config.api.errors import ValidationFailed
+
+
+class CampaignForm(forms.ModelForm):
+    """The campaign's own fields, checked by ``definitions.parse`` with the current graph: each
+    error is shown beside the field its path starts with (``schedule``, ``variables[0].type``)."""
+
+    TOP = ("name", "description", "schedule", "error_policy", "variables")
+
+    def clean(self):
+        data = super().clean()
+        given = {k: data[k] for k in self.TOP if k in data}
+        if self.errors or not given:
+            return data
+        document = definitions.export(self.instance) if self.instance.pk else {}
+        document.update(given)
+        document.setdefault("name", self.instance.name)
+        try:
+            definitions.parse(document)
+        except ValidationFailed as exc:
+            for error in exc.errors:
+                field = error["path"].split(".")[0].split("[")[0]
+                if field in self.fields and field in given:
+                    self.add_error(field, f"{error['path']}: {error['message']}")
+        return data
 
 
 def draft(obj):

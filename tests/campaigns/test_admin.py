@@ -123,6 +123,18 @@ MANAGEMENT = {
 }
 
 
+def test_campaign_fields_are_checked_by_the_definition_parser(client, campaign):
+    data = _form_data(client.get(change_url(campaign)))
+    data.update({"schedule": "[1]", "variables": '[{"name": "x", "type": "colour"}]'})
+    response = client.post(change_url(campaign), data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["schedule"] == ["schedule: must be an object"]
+    assert errors["variables"][0].startswith("variables[0].type")
+    campaign.refresh_from_db()
+    assert isinstance(campaign.schedule, dict)
+
+
 def test_validation_errors_are_shown_beside_their_activity(client, campaign):
     Transition.objects.filter(campaign=campaign, target__key="small").delete()
     response = client.get(change_url(campaign))
