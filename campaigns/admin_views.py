@@ -181,7 +181,11 @@ def errors_by_activity(campaign):
         .values_list("key", flat=True)
     )
     grouped = {}
-    for error in services.validation_errors(campaign):
+    try:
+        errors = services.validation_errors(campaign)
+    except KeyError as exc:  # a kind no longer registered (a removed plugin)
+        errors = [{"path": "activities", "message": f"unknown activity type {exc}"}]
+    for error in errors:
         match = ACTIVITY_PATH.match(error["path"])
         key = keys[int(match.group(1))] if match and int(match.group(1)) < len(keys) else ""
         grouped.setdefault(key, []).append(f"{error['path']}: {error['message']}")

@@ -442,3 +442,10 @@ def test_task_page_decides_with_a_comment(client, finished_run):
     task.refresh_from_db()
     assert (task.status, task.decision, task.comment) == ("done", "rejected", "too early")
     assert 'value="reject"' not in response.text  # decided: no buttons any more
+
+
+def test_an_activity_of_an_unregistered_kind_is_reported_not_a_500(client, campaign):
+    Activity.objects.filter(campaign=campaign, key="small").update(type="gone_plugin")
+    response = client.get(change_url(campaign))
+    assert response.status_code == 200
+    assert "unknown activity type &#x27;gone_plugin&#x27;" in response.text
