@@ -12,6 +12,12 @@ a subscription, a third of them ended.
 import datetime
 import random
 
+from django.dispatch import Signal
+
+# Sent by ``seed_demo`` once the data set is in, with ``profiles=N``; other apps (campaigns)
+# connect to it to add their examples, so audiences never imports them.
+demo_seeded = Signal()
+
 UNTIL = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
 SPAN_SECONDS = 3 * 365 * 86400
 CHUNK = 50_000

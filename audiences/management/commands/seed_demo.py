@@ -35,6 +35,7 @@ class Command(BaseCommand):
         else:
             with tempfile.TemporaryDirectory(prefix="seed_demo_") as folder:
                 self._seed(folder, options)
+        demo.demo_seeded.send(sender=self.__class__, profiles=options["profiles"])
         self.stdout.write(f"seed_demo done in {time.monotonic() - started:.1f} s")
 
     def _define(self):
