@@ -37,7 +37,11 @@ class CampaignForm(forms.ModelForm):
         given = {k: data[k] for k in self.TOP if k in data}
         if self.errors or not given:
             return data
-        document = definitions.export(self.instance) if self.instance.pk else {}
+        try:
+            document = definitions.export(self.instance) if self.instance.pk else {}
+        except KeyError as exc:  # a kind no longer registered
+            self.add_error(None, f"unknown activity type {exc}: remove or retype that activity")
+            return data
         document.update(given)
         document.setdefault("name", self.instance.name)
         try:
