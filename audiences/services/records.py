@@ -305,6 +305,8 @@ def _links_and_write(cursor, target, columns, mode, missing_links, staged_rows, 
     rebuild = _bulk_indexes(cursor, target, staged_rows)
     for name, _definition in rebuild:
         cursor.execute(f"DROP INDEX {q(name)}")
+    if rebuild and mode == "upsert" and not ops and _is_empty(cursor, target):
+        mode = "insert"  # nothing to conflict with but duplicates in the file (see _write)
     outcome.written, outcome.skipped_older = _write(
         cursor, target, columns, mode, None if ops else staged_rows
     )
@@ -313,6 +315,11 @@ def _links_and_write(cursor, target, columns, mode, missing_links, staged_rows, 
     for _name, definition in rebuild:
         cursor.execute(definition)
     return outcome
+
+
+def _is_empty(cursor, target):
+    cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {q(target.table)})")
+    return cursor.fetchone()[0]
 
 
 def _bulk_indexes(cursor, target, staged_rows):
@@ -349,8 +356,9 @@ def _write(cursor, target, columns, mode, staged_rows=None):
     cursor.execute("SAVEPOINT audiences_write")
     try:
         upserted = _upsert(cursor, target, columns, mode) if candidates else 0
-    except DatabaseError as exc:  # the same key twice in one INSERT ... ON CONFLICT
-        if not isinstance(exc.__cause__, psycopg.errors.CardinalityViolation):
+    except DatabaseError as exc:  # the same key twice in the file (upsert, or insert into empty)
+        duplicate = (psycopg.errors.CardinalityViolation, psycopg.errors.UniqueViolation)
+        if not isinstance(exc.__cause__, duplicate):
             raise
         cursor.execute("ROLLBACK TO SAVEPOINT audiences_write")
         _reject_duplicates(cursor, target)

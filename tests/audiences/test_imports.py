@@ -177,3 +177,15 @@ def test_a_bulk_load_rebuilds_the_secondary_indexes(schemas, monkeypatch):
     assert (outcome.written, outcome.rejected) == (2, 1)  # typed retry after a failed cast
     assert indexes() == before
     assert dynamic.get_model("customer").objects.filter(email="b@x.org").count() == 1
+
+
+def test_a_bulk_load_into_an_empty_table_still_rejects_duplicate_keys(schemas, monkeypatch):
+    from audiences.services import records
+
+    monkeypatch.setattr(records, "BULK_ROWS", 2)
+    _rows, outcome = run("customer_id,loyalty_points\nc1,1\nc2,2\nc1,3\n")
+    assert (outcome.written, outcome.rejected) == (2, 1)
+    assert rejects_by_row(outcome) == [
+        {"row": 3, "message": "customer_id: duplicate key: same as row 1"}
+    ]
+    assert customers()["c1"].loyalty_points == 1
