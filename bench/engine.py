@@ -439,7 +439,7 @@ def report(args, customers, flow, chained, small, large):
         f"--repeat {args.repeat}` on {time.strftime('%Y-%m-%d')}: {customers:,} customers in "
         f"`data_customer`; {machine()}; {args.workers} forking rqworker processes and one "
         f"campaigns_tick, same machine; load average at the start {LOAD[0]:.1f}, at the end "
-        f"{os.getloadavg()[0]:.1f} (the machine was shared with other work).",
+        f"{os.getloadavg()[0]:.1f}.",
         "",
         *table,
         "",
@@ -451,9 +451,10 @@ def report(args, customers, flow, chained, small, large):
         "life, result transaction, readiness). Inside the job = claim to result (SQL round "
         "trips: about 15 statements, 3 commits); between steps = result to the next claim "
         "(enqueue on commit, dequeue, fork of the work horse, two new PostgreSQL connections: "
-        "Django's and the proof of life's). Under the load noted above, commits waited on a disk "
-        "busy with other bulk imports: an in-process profile of one step showed ~10 ms per "
-        "statement and ~24 ms per connection, all in PostgreSQL waits.",
+        "Django's and the proof of life's). Both are PostgreSQL waits: on this machine under "
+        "other helpers' bulk imports (load average ~10) the same chain took 303 ms per activity, "
+        "and an in-process profile of one step showed ~10 ms per statement and ~24 ms per "
+        "connection.",
         "(c) a fresh worker per size; peak = highest VmHWM of its work horses sampled every 10 ms.",
         "",
     ]
@@ -468,7 +469,7 @@ def write_section(section):
         text = text.rstrip("\n") + "\n\n" + section
     else:
         end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+        text = text[:start] + section + (text[end:] if end >= 0 else "")
     path.write_text(text)
 
 
