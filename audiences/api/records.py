@@ -50,7 +50,7 @@ class RecordsView(APIView):
 
     @extend_schema(request=dict, responses=dict, summary="Write records (upsert, insert, delete)")
     def post(self, request, name):
-        from audiences.services.records import write_records
+        from audiences.services.record_documents import write_records
 
         schema = get_object_or_404(Schema, name=name)
         body = write_records(schema=schema, document=request.data, user=request.user)
