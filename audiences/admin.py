@@ -18,7 +18,7 @@ from audiences.models import Attribute, Link, Schema
 from audiences.schema_definitions import resolve_create
 from audiences.schema_patches import resolve_patch
 from audiences.services import schemas as services
-from config.api.errors import Conflict, ValidationFailed
+from config.errors import Conflict, ValidationFailed
 
 ATTRIBUTE_KEYS = ("name", "type", "required", "indexed", "enum", "precision", "scale")
 LINK_KEYS = ("name", "to", "via", "reverse")

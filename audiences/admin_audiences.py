@@ -20,7 +20,7 @@ from django.contrib import admin
 from audiences import rules
 from audiences.models import AudienceKind, SavedAudience, Schema
 from audiences.services import audiences as services
-from config.api.errors import Conflict, ValidationFailed
+from config.errors import Conflict, ValidationFailed
 
 
 def picker_entries(meta, schema_name, depth=2):

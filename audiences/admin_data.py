@@ -23,7 +23,7 @@ from django.utils.html import format_html
 from audiences import dynamic
 from audiences.api.records import rejects_csv
 from audiences.models import AttributeType, RecordImport, Schema
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 
 PAGE_SIZE = 50
 TEXT_TYPES = (AttributeType.STRING, AttributeType.TEXT)

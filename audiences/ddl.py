@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import DataError, IntegrityError, OperationalError, connection, transaction
 
-from config.api.errors import Conflict, ValidationFailed
+from config.errors import Conflict, ValidationFailed
 
 LOCK_NOT_AVAILABLE = "55P03"
 SAMPLE_SIZE = 5

@@ -34,7 +34,7 @@ from audiences.services.records import (
     q,
     write_staged,
 )
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 
 CHUNK = 1 << 20
 PROGRESS_SECONDS = 1.0

@@ -67,7 +67,7 @@ from django.utils import timezone
 
 from audiences import dynamic, rules
 from audiences.models import Population
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 
 OPERATIONS = {"union": "UNION", "intersection": "INTERSECT", "exclusion": "EXCEPT"}
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from audiences import durations
 from audiences.models import NUMERIC_TYPES, AttributeType, SavedAudience, Schema
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 
 T = AttributeType
 ALL = set(T.values)

@@ -8,7 +8,7 @@ Contract:
   ``version_field``, ``attributes``, ``links``) and returns ``(merged_spec, plan)``: attributes and
   links are added, an attribute given again with another type (or flags) is changed; nothing is
   removed by a patch.
-- Both raise ``config.api.errors.ValidationFailed`` with every problem found, as
+- Both raise ``config.errors.ValidationFailed`` with every problem found, as
   ``[{"path": "schemas[1].links[0].via", "message": "..."}]`` (no ``schemas[i]`` prefix when one
   schema was posted alone, paths relative to the patch document for a patch).
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from audiences.identifiers import identifier_error
 from audiences.models import AttributeType, Schema
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 
 TYPES = tuple(AttributeType.values)
 VERSION_TYPES = ("datetime", "date", "integer")

@@ -23,13 +23,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from polymorphic.admin import PolymorphicInlineSupportMixin
-from rest_framework import exceptions as drf_exceptions
 
 from campaigns import admin_views, services
 from campaigns.admin_inlines import ActivityInline, CampaignForm, TransitionInline, draft
 from campaigns.admin_tasks import HumanTaskAdmin  # noqa: F401 - registers the task admin
 from campaigns.models import Campaign, Run, RunStatus
-from config.api.errors import ValidationFailed
+from config.errors import DomainError, ValidationFailed
 
 # (action, button label, service); test_run and duplicate return a run / a new campaign.
 LIFECYCLE = [
@@ -55,7 +54,7 @@ PERMISSIONS = {
     "duplicate": "campaigns.add_campaign",
     "archive": "campaigns.change_campaign",
 }
-REFUSALS = (ValidationFailed, drf_exceptions.APIException)
+REFUSALS = (ValidationFailed, DomainError)
 
 
 def refusal_message(exc):

@@ -23,7 +23,7 @@ from polymorphic.admin import StackedPolymorphicInline
 from campaigns import admin_views, definitions
 from campaigns.activities import registry
 from campaigns.models import PROXIES, Activity, CampaignStatus, Transition
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 
 
 class CampaignForm(forms.ModelForm):

@@ -4,10 +4,10 @@ from the list (a selection) or from a task's page with a comment (``<id>/decide/
 from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
-from rest_framework import exceptions as drf_exceptions
 
 from campaigns import services
 from campaigns.models import HumanTask
+from config.errors import DomainError
 
 DECISIONS = {"approve": "approved", "reject": "rejected"}
 
@@ -15,7 +15,7 @@ DECISIONS = {"approve": "approved", "reject": "rejected"}
 def _decide_one(request, task, decision, comment=""):
     try:
         services.decide_task(task=task, user=request.user, decision=decision, comment=comment)
-    except drf_exceptions.APIException as exc:
+    except DomainError as exc:
         messages.error(request, f"Task {task.pk}: {exc.detail}")
         return False
     return True

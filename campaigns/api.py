@@ -13,7 +13,7 @@ from audiences import populations
 from audiences.models import Population
 from campaigns import definitions, services
 from campaigns.models import Campaign, HumanTask, Run
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 
 OBJ = OpenApiTypes.OBJECT
 

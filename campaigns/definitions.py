@@ -15,7 +15,7 @@ from django.conf import settings
 from campaigns import variables as campaign_variables
 from campaigns.activities import registry
 from campaigns.models import PROXIES, Activity, Transition
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 
 TOP_LEVEL = ("name", "description", "error_policy", "schedule", "variables")
 POLICY_DEFAULTS = {"on_error": "stop", "retries": 0, "retry_delay": "1min"}

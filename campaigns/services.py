@@ -11,7 +11,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied
 
 from campaigns import definitions, graph
 from campaigns import variables as campaign_variables
@@ -26,8 +25,8 @@ from campaigns.models import (
     RunStatus,
     Version,
 )
-from config.api.errors import Conflict, TooSoon, ValidationFailed
 from config.audit import log_change
+from config.errors import Conflict, Forbidden, TooSoon, ValidationFailed
 
 C = CampaignStatus
 ACTIVE_RUNS = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING)
@@ -279,7 +278,7 @@ def decide_task(*, task, user, decision, comment=""):
         raise Conflict(f"the task is {task.status}")
     in_group = task.group_id and user.groups.filter(pk=task.group_id).exists()
     if not (user.is_superuser or in_group):
-        raise PermissionDenied(f"only members of {task.group} can decide this task")
+        raise Forbidden(f"only members of {task.group} can decide this task")
     task.status, task.decision, task.comment = HumanTaskStatus.DONE, decision, comment
     task.decided_by, task.decided_at = user, timezone.now()
     task.save()

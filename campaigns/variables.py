@@ -8,7 +8,7 @@ can be stored on the run; ``typed(declared, values)`` gives Python values for co
 import datetime
 from decimal import Decimal, InvalidOperation
 
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 
 TYPES = ("string", "integer", "decimal", "boolean", "date")
 

@@ -24,7 +24,7 @@ from audiences import rules
 from audiences.compiler import queryset_for
 from audiences.models import AudienceKind, SavedAudience, Schema
 from audiences.services import audiences as services
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 
 MAX_PREVIEW_ROWS = 200
 

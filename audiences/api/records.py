@@ -16,8 +16,8 @@ from rest_framework.views import APIView
 
 from audiences import dynamic
 from audiences.models import RecordImport, Schema
-from config.api.errors import ValidationFailed
 from config.api.pagination import PageNumberPagination
+from config.errors import ValidationFailed
 
 
 def filter_hook():

@@ -23,8 +23,8 @@ from audiences import populations, rules
 from audiences.compiler import queryset_for
 from audiences.identifiers import identifier_error
 from audiences.models import AudienceKind, SavedAudience, Schema
-from config.api.errors import Conflict, ValidationFailed
 from config.audit import log_change
+from config.errors import Conflict, ValidationFailed
 
 RESERVED_NAMES = {"count", "preview", "distribution"}
 

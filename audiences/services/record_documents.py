@@ -18,8 +18,8 @@ from audiences.services.records import (
     q,
     validate_staged,
 )
-from config.api.errors import ValidationFailed
 from config.audit import log_change
+from config.errors import ValidationFailed
 
 
 def _scalar_text(value):

@@ -14,8 +14,8 @@ from audiences import ddl, dynamic, usage
 from audiences.models import Attribute, Link, Schema
 from audiences.schema_definitions import join, resolve_create
 from audiences.schema_patches import resolve_patch
-from config.api.errors import Conflict, ValidationFailed
 from config.audit import log_change
+from config.errors import Conflict, ValidationFailed
 
 SCHEMA_CHANGE_LOCK = 7_303_001  # pg_advisory_xact_lock key shared by all schema changes
 

@@ -1,13 +1,16 @@
 """The error format of design 5.0, produced in one place for every endpoint.
 
-- 400 ``{"errors": [{"path": "activities[2].where.and[1].field", "message": "..."}]}``: raise
+Services raise the domain errors of ``config.errors``; this module maps them to HTTP:
+
+- 400 ``{"errors": [{"path": "activities[2].where.and[1].field", "message": "..."}]}``:
   ``ValidationFailed(errors)``; DRF serializer errors (``ValidationError``) and unparseable bodies
   (``ParseError``) are converted to the same shape. Paths use ``.key`` for object members and
   ``[n]`` for list items; errors about the whole document have the path ``""``.
-- 409 ``{"detail": "..."}``: raise ``Conflict("...")``.
-- 429 ``{"detail": "..."}``: raise ``TooSoon("...", wait=seconds)`` (sets ``Retry-After``).
-- 401 / 403 / 404 / 405 ``{"detail": "..."}``: DRF's own, with the permission classes' messages
-  (``"Publishing needs campaigns.publish_campaign"``).
+- 403 ``{"detail": "Publishing needs campaigns.publish_campaign"}``: ``Forbidden``.
+- 404 ``{"detail": "..."}``: ``NotFound``.
+- 409 ``{"detail": "..."}``: ``Conflict``.
+- 429 ``{"detail": "..."}``: ``TooSoon(message, wait=seconds)`` (sets ``Retry-After``).
+- 401 / 403 / 404 / 405 ``{"detail": "..."}``: DRF's own, with the permission classes' messages.
 - 500 ``{"detail": "Internal error"}``: any other exception in an API view is logged with its
   traceback and answered in JSON, never with an HTML page. ``page_not_found`` and ``server_error``
   (the root URLconf's ``handler404`` / ``handler500``) do the same for ``/api/`` paths outside DRF.
@@ -22,37 +25,11 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from config import errors as domain
+
 logger = logging.getLogger("config.api")
 
 INTERNAL_ERROR = "Internal error"
-
-
-class ValidationFailed(exceptions.APIException):
-    """A malformed document: a list of ``{"path", "message"}``."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "Invalid input."
-
-    def __init__(self, errors):
-        self.errors = [dict(error) for error in errors]
-        super().__init__(detail="; ".join(f"{e['path']}: {e['message']}" for e in self.errors))
-
-
-class Conflict(exceptions.APIException):
-    """An action in a state where it does not apply."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "This action does not apply in the current state."
-
-
-class TooSoon(exceptions.Throttled):
-    """A request repeated before its minimum interval; ``wait`` (seconds) sets ``Retry-After``."""
-
-    default_detail = "Too many requests."
-
-    def __init__(self, detail=None, wait=None):
-        super().__init__(wait=wait, detail=detail or self.default_detail)
-        self.detail = exceptions.ErrorDetail(str(detail or self.default_detail), "throttled")
 
 
 def _is_error_list(value):
@@ -102,10 +79,29 @@ def _bad_request(errors):
     return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
 
 
+DOMAIN_STATUS = {
+    domain.Forbidden: status.HTTP_403_FORBIDDEN,
+    domain.NotFound: status.HTTP_404_NOT_FOUND,
+    domain.Conflict: status.HTTP_409_CONFLICT,
+    domain.TooSoon: status.HTTP_429_TOO_MANY_REQUESTS,
+}
+
+
+def _domain_response(exc):
+    set_rollback()
+    code = next(c for kind, c in DOMAIN_STATUS.items() if isinstance(exc, kind))
+    response = Response({"detail": exc.message}, status=code)
+    if isinstance(exc, domain.TooSoon) and exc.wait is not None:
+        response["Retry-After"] = str(int(exc.wait))
+    return response
+
+
 def exception_handler(exc, context):
     """DRF's ``EXCEPTION_HANDLER``: every API error in the design 5.0 format (module docstring)."""
-    if isinstance(exc, ValidationFailed):
+    if isinstance(exc, domain.ValidationFailed):
         return _bad_request(exc.errors)
+    if isinstance(exc, tuple(DOMAIN_STATUS)):
+        return _domain_response(exc)
     if isinstance(exc, exceptions.ValidationError):
         return _bad_request(flatten(exc.detail))
     if isinstance(exc, exceptions.ParseError):

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
-from config.api.errors import Conflict, TooSoon, ValidationFailed
+from config.errors import Conflict, TooSoon, ValidationFailed
 
 
 class GroupSerializer(serializers.ModelSerializer):

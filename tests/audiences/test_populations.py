@@ -72,7 +72,7 @@ def test_added_columns_rows_and_target_alias_within(schemas):
 
 
 def test_target_alias_refused_without_population(schemas):
-    from config.api.errors import ValidationFailed
+    from config.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as info:
         populations.from_rule(schema=schemas["customer"], where=rule("target.total", "gt", 1))

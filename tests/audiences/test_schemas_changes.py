@@ -14,7 +14,7 @@ from django.db import connection
 
 from audiences import dynamic
 from audiences.services.schemas import add_to_schema, create_schemas
-from config.api.errors import Conflict, ValidationFailed
+from config.errors import Conflict, ValidationFailed
 
 ROOT = Path(__file__).resolve().parents[2]
 STORE = {

@@ -6,7 +6,7 @@ from django.db import connection
 
 from audiences.identifiers import POSTGRES_RESERVED, identifier_error
 from audiences.schema_definitions import resolve_create
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 
 STORE = {
     "name": "store",

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 
 from campaigns import definitions, services
 from campaigns.activities import registry
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from audiences.services.schemas import create_schemas
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 
 
 class Command(BaseCommand):

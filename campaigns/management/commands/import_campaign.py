@@ -6,7 +6,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns import services
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 
 
 class Command(BaseCommand):
