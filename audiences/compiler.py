@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audiences import dynamic, rules
+from audiences.models import Population
 
 FUNCTIONS = {"count": Count, "sum": Sum, "avg": Avg, "min": Min, "max": Max}
 
@@ -130,7 +131,7 @@ def _aggregate(node, now):
         .annotate(agg_value=_aggregate_expression(node, model))
     )
     if node.extra["func"] in ("count", "sum"):
-        true_when_empty = spec.at_zero(0, value)
+        true_when_empty = spec.holds(0, value)
     else:  # avg, min, max are null over no rows: only is_null holds then
         true_when_empty = node.op == "is_null"
     if true_when_empty:
@@ -144,7 +145,7 @@ def _audience(node, now):
         return to_q(node.children[0], now=now) if node.children else Q()
     if audience.population_id is None:
         return Q(pk__in=[])
-    return Q(pk__in=RawSQL(f"SELECT key FROM pop_{int(audience.population_id)}", []))
+    return Q(pk__in=RawSQL(f"SELECT key FROM {Population.table_of(audience.population_id)}", []))
 
 
 COMPILERS = {

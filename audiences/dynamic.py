@@ -32,7 +32,8 @@ _lock = threading.RLock()
 _state = {"token": None, "models": {}}
 
 
-def _scalar_field(attribute):
+def scalar_field(attribute):
+    """The Django field of a plain (non-key, non-link) attribute of this type."""
     null = not attribute.required
     kind = attribute.type
     if kind == AttributeType.STRING:
@@ -60,7 +61,7 @@ def _scalar_field(attribute):
 def field_for(schema, attribute, link=None):
     """The Django field for one attribute (a ForeignKey when it is a link's ``via``)."""
     if attribute.name == schema.primary_key:
-        field = _scalar_field(attribute)
+        field = scalar_field(attribute)
         field.primary_key, field.null, field.db_index = True, False, False
         return field
     if link is not None:
@@ -73,7 +74,7 @@ def field_for(schema, attribute, link=None):
             related_name=link.reverse or "+",
             related_query_name=link.reverse or None,
         )
-    return _scalar_field(attribute)
+    return scalar_field(attribute)
 
 
 def _class_name(schema_name):
@@ -141,6 +142,13 @@ def invalidate():
     """Forget this process's classes (after a rolled-back schema change); the next use rebuilds."""
     with _lock:
         _state["models"], _state["token"] = {}, None
+
+
+def generation():
+    """The schema generation this process's classes were built from (builds them if needed)."""
+    if _state["token"] is None:
+        ensure_current()
+    return _state["token"]
 
 
 def get_model(name):

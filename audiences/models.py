@@ -43,6 +43,11 @@ class Schema(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("view_records", "Can see records and anything showing personal data"),
+            ("change_records", "Can write, import and delete records"),
+            ("count_audience", "Can count audiences and see value distributions"),
+        ]
 
     def __str__(self):
         return self.label or self.name
@@ -184,7 +189,12 @@ class Population(models.Model):
 
     @property
     def table_name(self):
-        return f"pop_{self.pk}"
+        return self.table_of(self.pk)
+
+    @staticmethod
+    def table_of(population_id):
+        """The table of population ``population_id``: the one place that names it."""
+        return f"pop_{int(population_id)}"
 
 
 class AudienceKind(models.TextChoices):

@@ -78,7 +78,7 @@ def _model(population_or_schema):
 
 
 def _column_type(kind):
-    field = dynamic._scalar_field(
+    field = dynamic.scalar_field(
         SimpleNamespace(type=kind, required=False, indexed=False, precision=None, scale=None)
     )
     return field, field.db_type(connection)
@@ -86,7 +86,7 @@ def _column_type(kind):
 
 def members(population):
     """The schema's records that are in ``population`` (a lazy queryset)."""
-    table = f"pop_{int(population.pk)}"
+    table = population.table_name
     return _model(population).objects.filter(pk__in=RawSQL(f"SELECT key FROM {table}", []))
 
 
@@ -98,7 +98,7 @@ def annotate_targets(queryset, population):
     for column in population.columns:
         field, _ = _column_type(column["type"])
         annotations[f"_t_{column['name']}"] = RawSQL(
-            f"SELECT p.{column['column']} FROM pop_{int(population.pk)} p WHERE p.key = {outer}",
+            f"SELECT p.{column['column']} FROM {population.table_name} p WHERE p.key = {outer}",
             [],
             output_field=field,
         )
@@ -166,10 +166,9 @@ def _order(population, order_by, seed):
 def lookup_of(population, path, where_path):
     """The ORM lookup of an attribute path or ``target.ALIAS`` on ``population``'s records."""
     targets = {c["name"]: c["type"] for c in population.columns}
-    parser = rules._Parser(rules.metadata(), None, None, targets, None, [])
-    lookup, _kind = parser.field_path(population.schema.name, path, where_path)
-    if lookup is None:
-        raise ValidationFailed(parser.errors)
+    lookup, _kind = rules.field_lookup(
+        schema=population.schema.name, field=path, targets=targets, path=where_path
+    )
     return lookup
 
 
@@ -212,7 +211,7 @@ def combine(*, operation, populations, label=""):
     result = Population.objects.create(schema=schema, label=label[:200])
     model = dynamic.get_model(schema.name)
     select = f" {OPERATIONS[operation]} ".join(
-        f"SELECT key FROM pop_{int(p.pk)}" for p in populations
+        f"SELECT key FROM {p.table_name}" for p in populations
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -259,7 +258,7 @@ def rows(population, *, offset=0, limit=50, columns=None):
 
 def drop(population):
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS pop_{int(population.pk)}")
+        cursor.execute(f"DROP TABLE IF EXISTS {population.table_name}")
     population.delete()
 
 

@@ -40,10 +40,20 @@ def _not_null(path, q):
 
 @dataclass(frozen=True)
 class Operator:
+    """One operator: the attribute types it applies to, the shape of its value (``scalar``,
+    ``list``, ``pair``, ``none``, ``duration``), its compile function ``(lookup, value) -> Q``
+    and ``holds(x, value) -> bool``, the same predicate on Python values (None when it needs the
+    evaluation time). ``holds`` evaluates aggregates at zero (count and sum over no related
+    records) and the ``test`` activity's conditions, so there is one operator table."""
+
     types: set
     shape: str  # scalar | list | pair | none | duration
     compile: object
-    at_zero: object = None  # for aggregates: the predicate's value at 0 (numbers)
+    holds: object = None
+
+
+def _contains(x, v):
+    return isinstance(x, str) and v in x
 
 
 OPERATORS = {
@@ -60,18 +70,47 @@ OPERATORS = {
     "between": Operator(
         ORDERED, "pair", lambda p, v: Q(**{f"{p}__range": v}), lambda x, v: v[0] <= x <= v[1]
     ),
-    "contains": Operator(TEXTUAL, "scalar", lambda p, v: Q(**{f"{p}__contains": v})),
+    "contains": Operator(TEXTUAL, "scalar", lambda p, v: Q(**{f"{p}__contains": v}), _contains),
     "not_contains": Operator(
-        TEXTUAL, "scalar", lambda p, v: _not_null(p, ~Q(**{f"{p}__contains": v}))
+        TEXTUAL,
+        "scalar",
+        lambda p, v: _not_null(p, ~Q(**{f"{p}__contains": v})),
+        lambda x, v: isinstance(x, str) and v not in x,
     ),
-    "starts_with": Operator(TEXTUAL, "scalar", lambda p, v: Q(**{f"{p}__startswith": v})),
-    "ends_with": Operator(TEXTUAL, "scalar", lambda p, v: Q(**{f"{p}__endswith": v})),
-    "is_null": Operator(ALL, "none", lambda p, v: Q(**{f"{p}__isnull": True}), lambda x, v: False),
+    "starts_with": Operator(
+        TEXTUAL,
+        "scalar",
+        lambda p, v: Q(**{f"{p}__startswith": v}),
+        lambda x, v: isinstance(x, str) and x.startswith(v),
+    ),
+    "ends_with": Operator(
+        TEXTUAL,
+        "scalar",
+        lambda p, v: Q(**{f"{p}__endswith": v}),
+        lambda x, v: isinstance(x, str) and x.endswith(v),
+    ),
+    "is_null": Operator(
+        ALL, "none", lambda p, v: Q(**{f"{p}__isnull": True}), lambda x, v: x is None
+    ),
     "is_not_null": Operator(
-        ALL, "none", lambda p, v: Q(**{f"{p}__isnull": False}), lambda x, v: True
+        ALL, "none", lambda p, v: Q(**{f"{p}__isnull": False}), lambda x, v: x is not None
     ),
     "in_last": Operator(TEMPORAL, "duration", lambda p, v: Q(**{f"{p}__gte": v})),
     "not_in_last": Operator(TEMPORAL, "duration", lambda p, v: Q(**{f"{p}__lt": v})),
+}
+# Operators an aggregate (count, sum...) can be compared with: numbers, not text or durations.
+AGGREGATE_OPERATORS = {
+    "eq",
+    "ne",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "in",
+    "not_in",
+    "between",
+    "is_null",
+    "is_not_null",
 }
 AGGREGATES = {"count", "sum", "avg", "min", "max"}
 
@@ -122,8 +161,7 @@ def metadata():
     """The Metadata of the current schema generation (built once per generation)."""
     from audiences import dynamic
 
-    dynamic.all_models()  # builds the classes once per process
-    token = dynamic._state["token"]
+    token = dynamic.generation()
     if token not in _metadata_cache:
         _metadata_cache.clear()
         _metadata_cache[token] = Metadata()
@@ -309,7 +347,7 @@ class _Parser:
     def operand(self, doc, kind, path, aggregate=False):
         op = doc.get("op")
         spec = OPERATORS.get(op)
-        if spec is None or (aggregate and spec.at_zero is None):
+        if spec is None or (aggregate and op not in AGGREGATE_OPERATORS):
             self.error(f"{path}.op", f"unknown operator {op!r}")
             return None, None
         if kind not in spec.types:
@@ -416,6 +454,19 @@ COERCE = {
     T.DATE: _date,
     T.DATETIME: _datetime,
 }
+
+
+def field_lookup(*, schema, field, targets=None, path="field"):
+    """``(ORM lookup, attribute type)`` of a field path (``store.city``, ``target.ALIAS`` when
+    ``targets`` gives the population's columns) on ``schema``; raises ``ValidationFailed``."""
+    parser = _Parser(metadata(), None, None, targets, None, [])
+    name = schema if isinstance(schema, str) else schema.name
+    if name not in parser.meta.schemas:
+        raise ValidationFailed([{"path": "schema", "message": f"no schema named {name!r}"}])
+    lookup, kind = parser.field_path(name, field, path)
+    if lookup is None:
+        raise ValidationFailed(parser.errors)
+    return lookup, kind
 
 
 def check(

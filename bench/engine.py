@@ -51,6 +51,7 @@ from audiences import populations  # noqa: E402
 from audiences.models import Population  # noqa: E402
 from campaigns import services  # noqa: E402
 from campaigns.models import FINAL_RUN, Campaign, Run  # noqa: E402
+from config.access import SYSTEM  # noqa: E402
 
 QUEUE = f"{settings.RQ_QUEUE_PREFIX}engine"
 STAMP = time.strftime("%H%M%S")
@@ -151,12 +152,12 @@ class PeakSampler(threading.Thread):
 
 def run_campaign(document):
     """Create the campaign, test-run it, wait for the end; returns (run, wall seconds)."""
-    campaign = services.create_from_definition(document=document)
+    campaign = services.create_from_definition(document=document, user=SYSTEM)
     errors = services.validation_errors(campaign)
     if errors:
         raise RuntimeError(f"{document['name']}: {errors}")
     started = time.perf_counter()
-    run = services.test_run(campaign=campaign)
+    run = services.test_run(campaign=campaign, user=SYSTEM)
     while True:
         status = Run.objects.filter(pk=run.pk).values_list("status", flat=True).get()
         if status in FINAL_RUN:

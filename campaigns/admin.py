@@ -1,87 +1,61 @@
-"""The campaign pages of the admin: campaigns (graph editing, validation, lifecycle), runs and human
-tasks. Thin: every lifecycle change calls ``campaigns.services``; a ``Conflict`` or validation
-failure becomes an error message on the page, never a 500.
+"""The campaign pages of the admin: the campaign list and page (graph, validation, activities,
+transitions, lifecycle buttons). Thin: every change calls ``campaigns.services``, which enforce the
+lifecycle table; a refusal becomes an error message on the page, never a 500.
 
-- Campaign change page: activities (kind chosen from the registry, options as JSON checked by the
-  kind, the kind's help text beside it, validation errors beside the activity they concern),
-  transitions (ports checked against the source's kind), a picture of the graph with the counts
-  of the latest run, the validation panel, recent runs, and one button per lifecycle action
-  (``<id>/lifecycle/<action>/``, POST).
-- Run change page (read-only): the graph, each activity run (status, timing, attempts, error,
-  folded traceback), the count on each transition with a link to its first 50 rows
-  (``<id>/records/<from>/<port>/``).
-- Human tasks: approve or reject the selected ones (``services.decide_task``).
+- The buttons at the top are the actions ``campaigns.lifecycle.available`` gives for this
+  campaign's state and this user (``<id>/lifecycle/<action>/``, POST); the same actions work on
+  a selection in the list.
+- The definition is editable while the campaign is a draft or has a revision open, by users with
+  ``campaigns.change_campaign``; saving the page is ``services.replace_definition``.
+Runs: ``admin_runs``; activities: ``admin_activities``; tasks: ``admin_tasks``.
 """
 
 import json
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from polymorphic.admin import PolymorphicInlineSupportMixin
+from django.utils.module_loading import import_string
 
-from campaigns import admin_views, services
-from campaigns.admin_inlines import ActivityInline, CampaignForm, TransitionInline, draft
+from campaigns import admin_views, lifecycle, services
+from campaigns.admin_activities import ActivityAdmin  # noqa: F401 - registers the activity pages
+from campaigns.admin_inlines import (
+    ActivityInline,
+    CampaignForm,
+    TransitionInline,
+    can_edit,
+    document_from,
+)
+from campaigns.admin_runs import RunAdmin, duration  # noqa: F401 - registers the run pages
 from campaigns.admin_tasks import HumanTaskAdmin  # noqa: F401 - registers the task admin
-from campaigns.models import Campaign, Run, RunStatus
+from campaigns.models import Campaign, Run
 from config.errors import DomainError, ValidationFailed
-
-# (action, button label, service); test_run and duplicate return a run / a new campaign.
-LIFECYCLE = [
-    ("test_run", "Test run", services.test_run),
-    ("publish", "Publish", services.publish),
-    ("pause", "Pause", services.pause),
-    ("resume", "Resume", services.resume),
-    ("stop", "Stop", services.stop),
-    ("close", "Close", services.close),
-    ("duplicate", "Duplicate", services.duplicate),
-    ("archive", "Archive", services.archive),
-]
-SERVICES = {name: service for name, _label, service in LIFECYCLE}
-LABELS = {name: label for name, label, _service in LIFECYCLE}
-# The permission each action needs (the model's named permissions, design 6).
-PERMISSIONS = {
-    "test_run": "campaigns.run_campaign",
-    "publish": "campaigns.publish_campaign",
-    "pause": "campaigns.run_campaign",
-    "resume": "campaigns.run_campaign",
-    "stop": "campaigns.run_campaign",
-    "close": "campaigns.run_campaign",
-    "duplicate": "campaigns.add_campaign",
-    "archive": "campaigns.change_campaign",
-}
-REFUSALS = (ValidationFailed, DomainError)
 
 
 def refusal_message(exc):
     """The text of a refused action: every ``path: message`` of a validation failure."""
     if isinstance(exc, ValidationFailed):
         return "Invalid campaign: " + "; ".join(f"{e['path']}: {e['message']}" for e in exc.errors)
-    return str(exc.detail)
+    return str(exc)
 
 
-def duration(start, end):
-    if not (start and end):
-        return "-"
-    seconds = (end - start).total_seconds()
-    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
-
-
-def _lifecycle_action(name, label):
-    def action(modeladmin, request, queryset):
+def _lifecycle_action(action):
+    def run_on_selection(modeladmin, request, queryset):
         for campaign in queryset:
-            modeladmin.perform(request, campaign, name)
+            modeladmin.perform(request, campaign, action.name)
 
-    action.__name__ = f"{name}_selected"
-    return admin.action(description=f"{label} the selected campaigns")(action)
+    run_on_selection.__name__ = f"{action.name}_selected"
+    return admin.action(description=f"{action.label} the selected campaigns")(run_on_selection)
+
+
+CAMPAIGN_ACTIONS = [a for a in lifecycle.TABLE if a.subject == "campaign" and a.name != "edit"]
 
 
 @admin.register(Campaign)
-class CampaignAdmin(PolymorphicInlineSupportMixin, admin.ModelAdmin):
+class CampaignAdmin(admin.ModelAdmin):
     list_display = (
         "name",
         "status",
@@ -94,12 +68,13 @@ class CampaignAdmin(PolymorphicInlineSupportMixin, admin.ModelAdmin):
     search_fields = ("name", "description")
     form = CampaignForm
     inlines = (ActivityInline, TransitionInline)
-    actions = [_lifecycle_action(name, label) for name, label, _s in LIFECYCLE]
+    actions = [_lifecycle_action(a) for a in CAMPAIGN_ACTIONS if a.name != "trigger"]
     change_form_template = "admin/campaigns/campaign/change_form.html"
     fields = (
         "name",
         "description",
         "status",
+        "revision",
         "schedule",
         "error_policy",
         "variables",
@@ -107,9 +82,19 @@ class CampaignAdmin(PolymorphicInlineSupportMixin, admin.ModelAdmin):
         "graph",
         "validation",
         "recent_runs",
+        "add_activity",
         "activity_kinds",
     )
-    computed = ("status", "next_launch_at", "graph", "validation", "recent_runs", "activity_kinds")
+    computed = (
+        "status",
+        "revision",
+        "next_launch_at",
+        "graph",
+        "validation",
+        "recent_runs",
+        "add_activity",
+        "activity_kinds",
+    )
 
     def get_queryset(self, request):
         latest = Run.objects.filter(campaign=OuterRef("pk")).order_by("-created_at", "-id")
@@ -122,10 +107,16 @@ class CampaignAdmin(PolymorphicInlineSupportMixin, admin.ModelAdmin):
             )
         )
 
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_change_permission(request)
+        return can_edit(request, obj)
+
+    def get_inline_instances(self, request, obj=None):
+        return super().get_inline_instances(request, obj) if obj is not None else []
+
     def get_readonly_fields(self, request, obj=None):
-        if draft(obj):
-            return self.computed
-        return self.fields
+        return self.computed if can_edit(request, obj) else self.fields
 
     @admin.display(description="schedule", ordering="schedule__frequency")
     def frequency(self, obj):
@@ -138,6 +129,19 @@ class CampaignAdmin(PolymorphicInlineSupportMixin, admin.ModelAdmin):
     @admin.display(description="activities", ordering="n_activities")
     def activity_count(self, obj):
         return obj.n_activities
+
+    @admin.display(description="revision")
+    def revision(self, obj):
+        from campaigns.versions import latest_version
+
+        version = latest_version(obj) if obj.pk else None
+        if version is None:
+            return "not published yet"
+        if obj.revision_opened_at:
+            return (
+                f"revising version {version.number} (launches still use version {version.number})"
+            )
+        return f"version {version.number} is live; revise it to change it"
 
     @admin.display(description="graph (counts of the latest run)")
     def graph(self, obj):
@@ -159,6 +163,10 @@ class CampaignAdmin(PolymorphicInlineSupportMixin, admin.ModelAdmin):
             ),
         )
         return format_html('<ul class="campaign-validation errorlist">{}</ul>', rows)
+
+    @admin.display(description="add an activity")
+    def add_activity(self, obj):
+        return admin_views.add_activity_menu(obj) if obj.pk else "-"
 
     @admin.display(description="kinds")
     def activity_kinds(self, obj):
@@ -191,9 +199,28 @@ class CampaignAdmin(PolymorphicInlineSupportMixin, admin.ModelAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        if not change and obj.owner_id is None:
-            obj.owner = request.user
-        super().save_model(request, obj, form, change)
+        """New campaigns are created by the service; changes are saved in ``save_related``."""
+        if change:
+            return
+        document = {k: form.cleaned_data.get(k) for k in CampaignForm.TOP}
+        created = services.create_from_definition(
+            document={**document, "activities": [], "transitions": []}, user=request.user
+        )
+        obj.pk = created.pk
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        if not change:
+            return
+        try:
+            services.replace_definition(
+                campaign=form.instance,
+                document=document_from(form.instance, form, formsets),
+                user=request.user,
+            )
+        except DomainError as exc:
+            transaction.set_rollback(True)
+            messages.error(request, f"{form.instance}: not saved: {refusal_message(exc)}")
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.lifecycle_view)
@@ -207,48 +234,45 @@ class CampaignAdmin(PolymorphicInlineSupportMixin, admin.ModelAdmin):
         if campaign is not None and request.method == "GET":
             if admin_views.errors_by_activity(campaign):
                 messages.warning(request, "This campaign has validation errors (see Validation).")
-        context = {
-            "lifecycle": [
-                (name, label, reverse("admin:campaigns_campaign_lifecycle", args=[object_id, name]))
-                for name, label, _s in LIFECYCLE
-            ]
-            if campaign is not None
-            else [],
-            **(extra_context or {}),
-        }
+        buttons = []
+        if campaign is not None:
+            buttons = [
+                (a.name, a.label, a.help, reverse("admin:campaigns_campaign_lifecycle",
+                                                  args=[object_id, a.name]))
+                for a in lifecycle.available(campaign, request.user)
+                if a.name != "edit"
+            ]  # fmt: skip
+        context = {"lifecycle": buttons, **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=context)
 
     def perform(self, request, campaign, name, **arguments):
         """Call the service of lifecycle action ``name`` (with ``arguments``); report the
         outcome as a message. Returns what the service returned, or None when it refused."""
-        if not request.user.has_perm(PERMISSIONS[name]):
-            messages.error(request, f"{campaign}: {LABELS[name]} needs {PERMISSIONS[name]}.")
-            return None
+        service = import_string(lifecycle.ACTIONS[name].service)
         try:
-            result = SERVICES[name](campaign=campaign, user=request.user, **arguments)
-        except REFUSALS as exc:
+            result = service(campaign=campaign, user=request.user, **arguments)
+        except DomainError as exc:
             messages.error(request, f"{campaign}: {refusal_message(exc)}")
             return None
         if isinstance(result, Run):
             url = reverse("admin:campaigns_run_change", args=[result.pk])
+            mode = "test run" if result.test else "run"
             text = format_html(
-                '{}: test run <a href="{}">{}</a> started.', campaign, url, result.pk
+                '{}: {} <a href="{}">{}</a> started.', campaign, mode, url, result.pk
             )
         elif isinstance(result, Campaign) and result.pk != campaign.pk:
             text = f"{campaign}: duplicated as {result}."
         else:
-            text = f"{campaign}: {name.replace('_', ' ')} done; now {result.status}."
+            text = f"{campaign}: {lifecycle.ACTIONS[name].label.lower()} done; now {result.status}."
         messages.success(request, text)
         return result
 
     def lifecycle_view(self, request, pk, action):
         campaign = get_object_or_404(Campaign, pk=pk)
-        if request.method != "POST" or action not in SERVICES:
+        if request.method != "POST" or action not in lifecycle.ACTIONS or action == "edit":
             return redirect("admin:campaigns_campaign_change", pk)
-        if not self.has_change_permission(request, campaign):
-            raise PermissionDenied
         arguments = {}
-        if action == "test_run" and request.POST.get("variables", "").strip():
+        if action in ("test_run", "trigger") and request.POST.get("variables", "").strip():
             try:
                 arguments["variables"] = json.loads(request.POST["variables"])
             except ValueError as exc:
@@ -258,109 +282,3 @@ class CampaignAdmin(PolymorphicInlineSupportMixin, admin.ModelAdmin):
         if isinstance(result, Campaign) and result.pk != campaign.pk:
             return redirect("admin:campaigns_campaign_change", result.pk)
         return redirect("admin:campaigns_campaign_change", pk)
-
-
-@admin.register(Run)
-class RunAdmin(admin.ModelAdmin):
-    list_display = ("id", "campaign", "mode", "status", "started_at", "run_duration")
-    list_filter = ("status", "test", "campaign")
-    list_select_related = ("campaign",)
-    search_fields = ("campaign__name",)
-    fields = (
-        "campaign",
-        "version",
-        "mode",
-        "status",
-        "trigger",
-        "started_by",
-        "variables",
-        "created_at",
-        "started_at",
-        "finished_at",
-        "run_duration",
-        "error",
-        "graph",
-        "activities_table",
-        "transitions_table",
-    )
-    readonly_fields = fields
-    change_form_template = "admin/campaigns/run/change_form.html"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="mode", ordering="test")
-    def mode(self, obj):
-        return "test" if obj.test else "live"
-
-    @admin.display(description="duration")
-    def run_duration(self, obj):
-        return duration(obj.started_at, obj.finished_at)
-
-    @admin.display(description="graph")
-    def graph(self, obj):
-        return admin_views.run_picture(obj)
-
-    @admin.display(description="activities")
-    def activities_table(self, obj):
-        return admin_views.activity_runs_table(obj)
-
-    @admin.display(description="transitions")
-    def transitions_table(self, obj):
-        return admin_views.transitions_table(obj)
-
-    def get_urls(self):
-        view = self.admin_site.admin_view
-        return [
-            path(
-                "<int:pk>/records/<str:source>/<str:port>/",
-                view(self.records_view),
-                name="campaigns_run_records",
-            ),
-            path("<int:pk>/stop/", view(self.stop_view), name="campaigns_run_stop"),
-            *super().get_urls(),
-        ]
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        going = (*services.ACTIVE_RUNS, RunStatus.PAUSED)
-        stoppable = Run.objects.filter(pk=object_id, status__in=going).exists()
-        stop = reverse("admin:campaigns_run_stop", args=[object_id]) if stoppable else None
-        context = {"stop_url": stop, **(extra_context or {})}
-        return super().change_view(request, object_id, form_url, extra_context=context)
-
-    def stop_view(self, request, pk):
-        """Stop one run (``services.stop_run``); a finished run is a message, not an error page."""
-        run = get_object_or_404(Run, pk=pk)
-        if request.method == "POST":
-            if not request.user.has_perm("campaigns.run_campaign"):
-                messages.error(request, "Stopping a run needs campaigns.run_campaign.")
-                return redirect("admin:campaigns_run_change", pk)
-            try:
-                services.stop_run(run=run, user=request.user)
-            except REFUSALS as exc:
-                messages.error(request, f"Run {run.pk}: {refusal_message(exc)}")
-            else:
-                messages.success(request, f"Run {run.pk} stopped.")
-        return redirect("admin:campaigns_run_change", pk)
-
-    def records_view(self, request, pk, source, port):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        run = get_object_or_404(Run.objects.select_related("campaign"), pk=pk)
-        population, headers, rows = admin_views.transition_rows(run, source, port)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Run {run.pk}: {source}.{port}",
-            "opts": self.opts,
-            "run": run,
-            "population": population,
-            "headers": headers,
-            "rows": rows,
-        }
-        return TemplateResponse(request, "admin/campaigns/run/records.html", context)

@@ -1,28 +1,18 @@
-"""The graph editing part of the campaign page: activities and transitions as inlines, editable
-only while the campaign is a draft (a published campaign runs immutable versions).
-
-- ``ActivityInline``: a django-polymorphic inline whose children are read from the activity
-  registry: one per kind with a proxy model (``campaigns.models.PROXIES``), its help text and
-  ports as the description and its defaults beside ``options``, plus a generic child choosing
-  ``type`` among the other kinds. ``options`` is a JSON object checked by the kind (unknown
-  options, wrong JSON types) beside the field; the validation errors concerning the activity are
-  shown beside it.
-- ``TransitionInline``: source and target among the campaign's activities; the port must be one of
-  the source kind's ports.
+"""The graph part of the campaign page: the campaign's own fields, its activities (a summary with
+links to each activity's page, generated from its kind's option schema: ``admin_activities``) and
+its transitions. Editable while the campaign is editable (a draft, or a revision open) and the
+user may edit; saving goes through ``campaigns.services.replace_definition`` (``CampaignAdmin``).
 """
-
-import json
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.utils import flatten_fieldsets
-from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from polymorphic.admin import StackedPolymorphicInline
 
-from campaigns import admin_views, definitions
+from campaigns import definitions, lifecycle
 from campaigns.activities import registry
-from campaigns.models import PROXIES, Activity, CampaignStatus, Transition
+from campaigns.models import Activity, Transition
+from config.access import allowed
 from config.errors import ValidationFailed
 
 
@@ -54,157 +44,76 @@ class CampaignForm(forms.ModelForm):
         return data
 
 
-def draft(obj):
-    return obj is None or obj.status == CampaignStatus.DRAFT
-
-
-class ActivityForm(forms.ModelForm):
-    """One activity of a kind fixed by its polymorphic child (``kind_type``); the generic child
-    (kinds without a proxy model) chooses ``type``. ``options`` is checked by the kind."""
-
-    kind_type = None
-    options = forms.JSONField(
-        required=False,
-        initial=dict,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "class": "vLargeTextField"}),
+def can_edit(request, campaign) -> bool:
+    """The user may change this campaign's definition now (lifecycle row ``edit``)."""
+    if campaign is None:
+        return allowed(request.user, "campaigns.add_campaign")
+    return lifecycle.ACTIONS["edit"].applies(campaign) and allowed(
+        request.user, "campaigns.change_campaign"
     )
 
-    class Meta:
-        model = Activity
-        fields = ("key", "label", "options", "order")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.kind_type:
-            kind = registry.get(self.kind_type)
-            defaults = json.dumps(kind.defaults, sort_keys=True)
-            self.fields[
-                "options"
-            ].help_text = f"A JSON object; left-out options take their defaults: {defaults}"
-
-    def _kind(self, data):
-        return self.kind_type or data.get("type") or self.instance.type
-
-    def clean(self):
-        data = super().clean()
-        options = data.get("options")
-        if options is None:
-            options = data["options"] = {}
-        if not isinstance(options, dict):
-            self.add_error("options", "must be a JSON object")
-        elif self._kind(data):
-            errors = registry.get(self._kind(data)).type_errors(options, "options")
-            for error in errors:
-                self.add_error("options", f"{error['path']}: {error['message']}")
-        return data
-
-    def save(self, commit=True):
-        self.instance.type = self._kind(self.cleaned_data)
-        proxy = PROXIES.get(self.instance.type, Activity)
-        self.instance.polymorphic_ctype = ContentType.objects.get_for_model(
-            proxy, for_concrete_model=False
-        )
-        return super().save(commit)
-
-
-class GenericActivityForm(ActivityForm):
-    """The kinds that have no proxy model of their own (plugins, newer kinds)."""
-
-    type = forms.ChoiceField()
-
-    class Meta(ActivityForm.Meta):
-        fields = ("key", "type", "label", "options", "order")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["type"].choices = [
-            (k.type, k.label or k.type) for k in registry.all() if k.type not in PROXIES
-        ]
-
-
-class DraftOnlyInline:
-    """Inlines editable only while the campaign is a draft (a published one is a version)."""
+class EditableOnlyInline:
+    """Inlines changeable only while the campaign is editable (``can_edit``)."""
 
     def has_add_permission(self, request, obj=None):
-        return draft(obj) and super().has_add_permission(request, obj)
+        return obj is not None and can_edit(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        return draft(obj) and super().has_change_permission(request, obj)
+        return obj is not None and can_edit(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return draft(obj) and super().has_delete_permission(request, obj)
+        return obj is not None and can_edit(request, obj)
 
 
-class ActivityChild(StackedPolymorphicInline.Child):
-    """One kind's form in the polymorphic activity inline: its help text as the description,
-    the validation errors concerning the activity beside it."""
+class ActivityInline(EditableOnlyInline, admin.TabularInline):
+    """A summary row per activity; its options are edited on its own page."""
 
-    readonly_fields = ("ports", "problems")
+    model = Activity
+    extra = 0
+    fields = ("key", "label", "kind", "ports", "problems", "options_link")
+    readonly_fields = fields
+    verbose_name_plural = "activities (delete here; edit and add on each activity's page)"
 
-    def get_readonly_fields(self, request, obj=None):
-        """Everything once the campaign is no longer a draft (polymorphic children render their
-        own readonly fields, not the parent inline's permissions)."""
-        if draft(obj):
-            return self.readonly_fields
-        return flatten_fieldsets(self.get_fieldsets(request, obj))
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_formset(self, request, obj=None, **kwargs):
+        from campaigns import admin_views
+
+        self._errors = admin_views.errors_by_activity(obj) if obj else {}
+        return super().get_formset(request, obj, **kwargs)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).non_polymorphic()
+
+    @admin.display(description="kind")
+    def kind(self, obj):
+        try:
+            return registry.get(obj.type).label or obj.type
+        except KeyError:
+            return f"unknown kind {obj.type!r}"
 
     @admin.display(description="ports")
     def ports(self, obj):
-        """The output ports this activity's options give it (a test's depend on its conditions)."""
-        if not obj.pk:
-            return "-"
         try:
             kind = registry.get(obj.type)
         except KeyError:
-            return f"unknown kind {obj.type!r}"
-        return ", ".join(kind.ports_for({"id": obj.key, "type": obj.type, **obj.options})) or "none"
+            return "-"
+        return ", ".join(kind.ports_for(kind.with_defaults(obj.options or {}))) or "none"
 
     @admin.display(description="validation")
     def problems(self, obj):
-        errors = getattr(self.parent_inline, "_errors", {}).get(obj.key, [])
+        errors = getattr(self, "_errors", {}).get(obj.key, [])
         if not errors:
-            return "ok" if obj.pk else "-"
+            return "ok"
         items = format_html_join("", "<li>{}</li>", ((e,) for e in errors))
         return format_html('<ul class="errorlist">{}</ul>', items)
 
-
-def _child(kind, model):
-    fields = ("key", "label", "options", "order", "ports", "problems")
-    description = kind.help_text
-    form = type(f"{model.__name__}Form", (ActivityForm,), {"kind_type": kind.type})
-    return type(
-        f"{model.__name__}Inline",
-        (ActivityChild,),
-        {
-            "model": model,
-            "form": form,
-            "fieldsets": (
-                (kind.label or kind.type, {"fields": fields, "description": description}),
-            ),
-        },
-    )
-
-
-class GenericActivityChild(ActivityChild):
-    model = Activity
-    form = GenericActivityForm
-    fields = ("key", "type", "label", "options", "order", "ports", "problems")
-
-
-class ActivityInline(DraftOnlyInline, StackedPolymorphicInline):
-    """The activities, polymorphic: one child per kind that has a proxy model (read from the
-    registry), and a generic child choosing among the others."""
-
-    model = Activity
-    verbose_name_plural = "activities"
-
-    def get_child_inlines(self):
-        kinds = [k for k in registry.all() if k.type in PROXIES]
-        return [*(_child(k, PROXIES[k.type]) for k in kinds), GenericActivityChild]
-
-    def get_formset(self, request, obj=None, **kwargs):
-        self._errors = admin_views.errors_by_activity(obj) if obj else {}
-        return super().get_formset(request, obj, **kwargs)
+    @admin.display(description="options")
+    def options_link(self, obj):
+        url = reverse("admin:campaigns_activity_change", args=[obj.pk])
+        return format_html('<a href="{}">options…</a>', url)
 
 
 class TransitionForm(forms.ModelForm):
@@ -216,14 +125,14 @@ class TransitionForm(forms.ModelForm):
         data = super().clean()
         source = data.get("source")
         if source is not None and data.get("port"):
-            options = {"id": source.key, "type": source.type, **(source.options or {})}
-            ports = registry.get(source.type).ports_for(options)
+            kind = registry.get(source.type)
+            ports = kind.ports_for(kind.with_defaults(source.options or {}))
             if data["port"] not in ports:
                 self.add_error("port", f"{source.type} has no port {data['port']!r}: {ports}")
         return data
 
 
-class TransitionInline(DraftOnlyInline, admin.TabularInline):
+class TransitionInline(EditableOnlyInline, admin.TabularInline):
     model = Transition
     form = TransitionForm
     fk_name = "campaign"
@@ -239,3 +148,42 @@ class TransitionInline(DraftOnlyInline, admin.TabularInline):
                 campaign=getattr(self, "_campaign", None)
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """Activities are added from the campaign page's menu, not from a transition's select."""
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(field, "widget", None)
+        for flag in ("can_add_related", "can_change_related", "can_delete_related"):
+            if hasattr(widget, flag):
+                setattr(widget, flag, False)
+        return field
+
+
+def _order(form):
+    return (form.cleaned_data or {}).get("order") or 0
+
+
+def document_from(campaign, form, formsets) -> dict:
+    """The definition the campaign page describes: its fields, its activities but the deleted
+    ones, and the transitions of the transition formset."""
+    document = definitions.export(campaign)
+    document.update({k: form.cleaned_data[k] for k in CampaignForm.TOP if k in form.cleaned_data})
+    removed, transitions = set(), None
+    for formset in formsets:
+        if formset.model is Activity:
+            removed = {f.instance.key for f in formset.deleted_forms}
+        elif formset.model is Transition:
+            transitions = [
+                {"from": f.cleaned_data["source"].key, "port": f.cleaned_data["port"],
+                 "to": f.cleaned_data["target"].key}
+                for f in sorted(formset.forms, key=_order)
+                if f.cleaned_data and not f.cleaned_data.get("DELETE")
+                and f.cleaned_data.get("source") and f.cleaned_data.get("target")
+            ]  # fmt: skip
+    if transitions is not None:
+        document["transitions"] = transitions
+    document["activities"] = [a for a in document["activities"] if a["id"] not in removed]
+    document["transitions"] = [
+        t for t in document["transitions"] if not removed & {t["from"], t["to"]}
+    ]
+    return document

@@ -8,9 +8,11 @@ validation grouped by activity, and the rows of a run's transition.
 - ``run_picture(run)`` the graph of the version the run is bound to, with its counts.
 - ``errors_by_activity(campaign)`` ``{activity key or "": [message, ...]}`` from validation.
 - ``kinds_reference()`` the registered kinds with help texts, ports and default options.
-- ``transition_rows(run, source, port, limit)`` ``(population, headers, rows)``: the first rows of
-  the population that left ``source`` by ``port`` (key, added columns, then the schema's plain
-  attributes), or ``(None, [], [])`` when the port carried nothing.
+- ``transition_rows(run, source, port, user, limit)`` ``(population, headers, rows)``: the first
+  rows of the population that left ``source`` by ``port`` (``campaigns.reads.rows``: key, added
+  columns, then the schema's plain attributes), or ``(None, [], [])`` when it carried nothing.
+
+The counts and rows come from ``campaigns.reads``, as the API's and the ``alert`` activity's do.
 """
 
 import json
@@ -20,9 +22,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from audiences import populations
-from audiences.models import Population
-from campaigns import services
+from campaigns import reads, services
 from campaigns.activities import registry
 from campaigns.models import Activity
 
@@ -135,12 +135,8 @@ def graph_svg(activities, transitions, counts=None, statuses=None):
 
 def run_counts(run):
     """``({(from, port): count or None}, {key: status})`` of ``run``'s activity runs."""
-    counts, statuses = {}, {}
-    for ar in run.activity_runs.all():
-        statuses[ar.key] = ar.status
-        for port, count in (ar.counts or {}).items():
-            counts[(ar.key, port)] = count
-    return counts, statuses
+    statuses = {key: ar.status for key, ar in reads.activities(run).items()}
+    return reads.counts(run), statuses
 
 
 def campaign_picture(campaign):
@@ -193,20 +189,12 @@ def errors_by_activity(campaign):
     return grouped
 
 
-def transition_rows(run, source, port, limit=50):
-    ar = run.activity_runs.filter(key=source).first()
-    population_id = (ar.outputs or {}).get(port) if ar else None
-    population = Population.objects.filter(pk=population_id).select_related("schema").first()
+def transition_rows(run, source, port, user, limit=50):
+    population = reads.population(run, source, port)
     if population is None:
         return None, [], []
-    schema = population.schema
-    plain = schema.attributes.exclude(name=schema.primary_key).exclude(
-        name__in=schema.links.values_list("via", flat=True)
-    )
-    columns = list(plain.order_by("position", "id").values_list("name", flat=True)[:20])
-    rows = populations.rows(population, limit=limit, columns=columns)
-    headers = list(rows[0]) if rows else ["key", *(c["name"] for c in population.columns)]
-    return population, headers, [[row[h] for h in headers] for row in rows]
+    page = reads.rows(run, source, port, user=user, page_size=limit)
+    return population, page.columns, [[row[h] for h in page.columns] for row in page.rows]
 
 
 def activity_runs_table(run):
@@ -263,12 +251,11 @@ def _records_link(run, transition):
 def transitions_table(run):
     """The count on each transition of the run's version, each linked to its first 50 rows;
     ``-`` for a port that carried nothing, blank for one not computed yet."""
-    counts, _statuses = run_counts(run)
     rows = []
-    for t in run.version.definition["transitions"]:
-        count = counts.get((t["from"], t["port"]), "")
-        link = _records_link(run, t) if isinstance(count, int) else ""
-        rows.append((t["from"], t["port"], t["to"], "-" if count is None else count, link))
+    for t in reads.transitions(run):
+        shown = {"pending": "", "nothing": "-"}.get(t["state"], t["count"])
+        link = _records_link(run, t) if t["state"] == "carried" else ""
+        rows.append((t["from"], t["port"], t["to"], shown, link))
     body = format_html_join(
         "",
         '<tr class="transition"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
@@ -289,7 +276,7 @@ def kinds_reference():
             (
                 kind.type,
                 kind.help_text,
-                ", ".join(kind.ports),
+                ", ".join(kind.ports_for(kind.defaults)),
                 json.dumps(kind.defaults, sort_keys=True),
             )
             for kind in sorted(registry.all(), key=lambda k: k.type)
@@ -301,3 +288,23 @@ def kinds_reference():
         "</tr>{}</table></details>",
         rows,
     )
+
+
+GROUP_TITLES = {"targeting": "Targeting", "flow": "Flow control", "channels": "Channels"}
+
+
+def add_activity_menu(campaign):
+    """Links to add each registered kind to ``campaign``, grouped as the canvas palette is."""
+    url = reverse("admin:campaigns_activity_add")
+    groups = []
+    for group, title in GROUP_TITLES.items():
+        kinds = [k for k in registry.all() if k.group == group]
+        if not kinds:
+            continue
+        links = format_html_join(
+            " · ",
+            '<a href="{}?campaign={}&amp;type={}" title="{}">{}</a>',
+            ((url, campaign.pk, k.type, k.help_text, k.label or k.type) for k in kinds),
+        )
+        groups.append((title, links))
+    return format_html_join("", '<p class="add-activity"><strong>{}</strong>: {}</p>', groups)

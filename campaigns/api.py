@@ -1,24 +1,51 @@
-"""REST endpoints for campaigns, versions, runs, transition records and human tasks (design 6).
-Views only parse the request and call ``campaigns.services``."""
+"""REST endpoints for campaigns, their versions and lifecycle (design 6). Views only parse the
+request and call ``campaigns.services``, which enforce the lifecycle table (``campaigns.lifecycle``:
+403 naming the permission, 409 naming the state). Runs, tasks and kinds: ``campaigns.api_runs``."""
 
 import jsonpatch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from audiences import populations
-from audiences.models import Population
-from campaigns import definitions, services
-from campaigns.models import Campaign, HumanTask, Run
-from config.errors import ValidationFailed
+from campaigns import definitions, lifecycle, services
+from campaigns.api_runs import RUN, run_data
+from campaigns.models import Campaign
+from campaigns.openapi import page_of, ref
+from campaigns.versions import latest_version
+from config.api.pagination import PageNumberPagination
 
 OBJ = OpenApiTypes.OBJECT
+DEFINITION = ref("CampaignDefinition")
+CAMPAIGN = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "description": {"type": "string"},
+        "status": {"type": "string"},
+        "schedule": {"type": "object", "additionalProperties": True},
+        "next_launch_at": {"type": "string", "format": "date-time", "nullable": True},
+        "version": {"type": "integer", "nullable": True},
+        "revision_open": {"type": "boolean"},
+        "actions": {"type": "array", "items": {"type": "string"}},
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+    },
+}
+VARIABLES = {
+    "application/json": {
+        "type": "object",
+        "properties": {"variables": {"type": "object", "additionalProperties": True}},
+    }
+}
 
 
-def campaign_data(campaign):
+def campaign_data(campaign, user=None):
+    """The campaign as ``campaigns/{id}/`` shows it; ``actions``: what ``user`` may do now."""
+    version = latest_version(campaign)
     return {
         "id": campaign.pk,
         "name": campaign.name,
@@ -26,65 +53,11 @@ def campaign_data(campaign):
         "status": campaign.status,
         "schedule": campaign.schedule,
         "next_launch_at": campaign.next_launch_at,
+        "version": version.number if version else None,
+        "revision_open": campaign.revision_opened_at is not None,
+        "actions": [a.name for a in lifecycle.available(campaign, user)] if user else [],
         "created_at": campaign.created_at,
         "updated_at": campaign.updated_at,
-    }
-
-
-def run_data(run):
-    """The run as design 6 shows it, with a count on every transition (null: carried nothing)."""
-    ars = {ar.key: ar for ar in run.activity_runs.all()}
-    transitions = [
-        {
-            "from": t["from"],
-            "port": t["port"],
-            "to": t["to"],
-            "count": (ars[t["from"]].counts or {}).get(t["port"]) if t["from"] in ars else None,
-        }
-        for t in run.version.definition["transitions"]
-    ]
-    activities = {
-        key: {
-            "type": ar.type,
-            "status": ar.status,
-            "attempt": ar.attempt,
-            "started_at": ar.started_at,
-            "finished_at": ar.finished_at,
-            "error": ar.error,
-            "counts": ar.counts,
-        }
-        for key, ar in ars.items()
-    }
-    return {
-        "id": run.pk,
-        "campaign": run.campaign_id,
-        "version": run.version.number,
-        "status": run.status,
-        "test": run.test,
-        "variables": run.variables,
-        "created_at": run.created_at,
-        "started_at": run.started_at,
-        "finished_at": run.finished_at,
-        "error": run.error,
-        "activities": activities,
-        "transitions": transitions,
-    }
-
-
-def task_data(task):
-    return {
-        "id": task.pk,
-        "kind": task.kind,
-        "status": task.status,
-        "title": task.title,
-        "message": task.message,
-        "group": task.group.name if task.group else None,
-        "assignee": task.assignee_id,
-        "decision": task.decision,
-        "comment": task.comment,
-        "due_at": task.due_at,
-        "run": task.run_id,
-        "activity": task.activity_run.key if task.activity_run else None,
     }
 
 
@@ -94,43 +67,38 @@ def _variables(request):
 
 
 class CampaignViewSet(viewsets.ViewSet):
-    """Campaigns: create from a definition (design 5.4), read, replace while draft, lifecycle."""
+    """Campaigns: create from a definition (design 5.4), read, replace while editable, lifecycle."""
 
     queryset = Campaign.objects.all()
+    lookup_value_regex = r"\d+"
+    pagination_class = PageNumberPagination
 
     def _get(self, pk):
         return get_object_or_404(Campaign, pk=pk)
 
-    @extend_schema(operation_id="campaigns_list", responses=OBJ)
+    @extend_schema(operation_id="campaigns_list", responses={200: page_of(CAMPAIGN)})
     def list(self, request):
-        page = self.paginator.paginate_queryset(Campaign.objects.all(), request, view=self)
-        return self.paginator.get_paginated_response([campaign_data(c) for c in page])
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(Campaign.objects.all(), request, view=self)
+        return paginator.get_paginated_response([campaign_data(c, request.user) for c in page])
 
-    @property
-    def paginator(self):
-        from config.api.pagination import PageNumberPagination
-
-        if not hasattr(self, "_paginator"):
-            self._paginator = PageNumberPagination()
-        return self._paginator
-
-    @extend_schema(request=OBJ, responses={201: OBJ})
+    @extend_schema(request={"application/json": DEFINITION}, responses={201: CAMPAIGN})
     def create(self, request):
         campaign = services.create_from_definition(document=request.data, user=request.user)
-        return Response(campaign_data(campaign), status=status.HTTP_201_CREATED)
+        return Response(campaign_data(campaign, request.user), status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=OBJ)
+    @extend_schema(responses={200: CAMPAIGN})
     def retrieve(self, request, pk=None):
-        return Response(campaign_data(self._get(pk)))
+        return Response(campaign_data(self._get(pk), request.user))
 
-    @extend_schema(request=OBJ, responses=OBJ)
+    @extend_schema(request={"application/json": DEFINITION}, responses={200: CAMPAIGN})
     def update(self, request, pk=None):
         campaign = services.replace_definition(
             campaign=self._get(pk), document=request.data, user=request.user
         )
-        return Response(campaign_data(campaign))
+        return Response(campaign_data(campaign, request.user))
 
-    @extend_schema(responses=OBJ)
+    @extend_schema(responses={200: DEFINITION})
     @action(detail=True, methods=["get"])
     def definition(self, request, pk=None):
         return Response(definitions.export(self._get(pk)))
@@ -139,7 +107,11 @@ class CampaignViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["get"])
     def versions(self, request, pk=None):
         versions = self._get(pk).versions.filter(number__isnull=False).order_by("number")
-        return Response([{"number": v.number, "created_at": v.created_at} for v in versions])
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(versions, request, view=self)
+        return paginator.get_paginated_response(
+            [{"number": v.number, "created_at": v.created_at} for v in page]
+        )
 
     @extend_schema(responses=OBJ)
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>\d+)")
@@ -158,7 +130,7 @@ class CampaignViewSet(viewsets.ViewSet):
         errors = services.validation_errors(self._get(pk))
         return Response({"valid": not errors, "errors": errors})
 
-    @extend_schema(request=OBJ, responses={202: OBJ})
+    @extend_schema(request=VARIABLES, responses={202: RUN})
     @action(detail=True, methods=["post"], url_path="test-run")
     def test_run(self, request, pk=None):
         run = services.test_run(
@@ -166,7 +138,7 @@ class CampaignViewSet(viewsets.ViewSet):
         )
         return Response(run_data(run), status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=OBJ, responses={202: OBJ})
+    @extend_schema(request=VARIABLES, responses={202: RUN})
     @action(detail=True, methods=["post"])
     def trigger(self, request, pk=None):
         run = services.trigger(
@@ -174,141 +146,51 @@ class CampaignViewSet(viewsets.ViewSet):
         )
         return Response(run_data(run), status=status.HTTP_202_ACCEPTED)
 
-    def _lifecycle(self, request, pk, operation):
+    def _lifecycle(self, request, pk, operation, code=status.HTTP_200_OK):
         result = operation(campaign=self._get(pk), user=request.user)
-        code = status.HTTP_201_CREATED if operation is services.duplicate else status.HTTP_200_OK
-        return Response(campaign_data(result), status=code)
+        return Response(campaign_data(result, request.user), status=code)
 
-    @extend_schema(request=None, responses=OBJ)
+    @extend_schema(request=None, responses={200: CAMPAIGN})
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
         return self._lifecycle(request, pk, services.publish)
 
-    @extend_schema(request=None, responses=OBJ)
+    @extend_schema(request=None, responses={200: CAMPAIGN})
+    @action(detail=True, methods=["post"])
+    def revise(self, request, pk=None):
+        return self._lifecycle(request, pk, services.revise)
+
+    @extend_schema(request=None, responses={200: CAMPAIGN})
+    @action(detail=True, methods=["post"], url_path="discard-revision")
+    def discard_revision(self, request, pk=None):
+        return self._lifecycle(request, pk, services.discard_revision)
+
+    @extend_schema(request=None, responses={200: CAMPAIGN})
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
         return self._lifecycle(request, pk, services.pause)
 
-    @extend_schema(request=None, responses=OBJ)
+    @extend_schema(request=None, responses={200: CAMPAIGN})
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
         return self._lifecycle(request, pk, services.resume)
 
-    @extend_schema(request=None, responses=OBJ)
+    @extend_schema(request=None, responses={200: CAMPAIGN})
     @action(detail=True, methods=["post"])
     def stop(self, request, pk=None):
         return self._lifecycle(request, pk, services.stop)
 
-    @extend_schema(request=None, responses=OBJ)
+    @extend_schema(request=None, responses={200: CAMPAIGN})
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         return self._lifecycle(request, pk, services.close)
 
-    @extend_schema(request=None, responses={201: OBJ})
+    @extend_schema(request=None, responses={201: CAMPAIGN})
     @action(detail=True, methods=["post"])
     def duplicate(self, request, pk=None):
-        return self._lifecycle(request, pk, services.duplicate)
+        return self._lifecycle(request, pk, services.duplicate, status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=OBJ)
+    @extend_schema(request=None, responses={200: CAMPAIGN})
     @action(detail=True, methods=["post"])
     def archive(self, request, pk=None):
         return self._lifecycle(request, pk, services.archive)
-
-
-class RunViewSet(viewsets.ViewSet):
-    """Runs, newest first (``?campaign=ID``), their activities, counts and transition records."""
-
-    queryset = Run.objects.all()
-
-    @extend_schema(
-        operation_id="runs_list",
-        parameters=[OpenApiParameter("campaign", int, required=False)],
-        responses=OBJ,
-    )
-    def list(self, request):
-        runs = Run.objects.select_related("version")
-        if request.query_params.get("campaign"):
-            runs = runs.filter(campaign_id=request.query_params["campaign"])
-        paginator = CampaignViewSet().paginator
-        page = paginator.paginate_queryset(runs, request, view=self)
-        return paginator.get_paginated_response([run_data(r) for r in page])
-
-    @extend_schema(responses=OBJ)
-    def retrieve(self, request, pk=None):
-        return Response(run_data(get_object_or_404(Run.objects.select_related("version"), pk=pk)))
-
-    @extend_schema(request=None, responses=OBJ)
-    @action(detail=True, methods=["post"])
-    def stop(self, request, pk=None):
-        run = services.stop_run(run=get_object_or_404(Run, pk=pk), user=request.user)
-        return Response(run_data(run))
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("offset", int, required=False),
-            OpenApiParameter("limit", int, required=False),
-        ],
-        responses=OBJ,
-    )
-    @action(
-        detail=True,
-        methods=["get"],
-        url_path=r"transitions/(?P<source>[a-z0-9_]+)/(?P<port>[a-z0-9_]+)/records",
-    )
-    def records(self, request, pk=None, source=None, port=None):
-        run = get_object_or_404(Run, pk=pk)
-        ar = get_object_or_404(run.activity_runs, key=source)
-        population_id = (ar.outputs or {}).get(port)
-        if population_id is None:
-            return Response({"count": None, "results": []})
-        try:
-            offset = int(request.query_params.get("offset", 0))
-            limit = min(int(request.query_params.get("limit", 50)), 1000)
-        except ValueError:
-            raise ValidationFailed([{"path": "limit", "message": "must be an integer"}]) from None
-        population = Population.objects.get(pk=population_id)
-        rows = populations.rows(population, offset=offset, limit=limit)
-        return Response({"count": population.count, "results": rows})
-
-
-class TaskViewSet(viewsets.ViewSet):
-    """Human tasks; ``approve/`` and ``reject/`` decide one with a comment."""
-
-    queryset = HumanTask.objects.all()
-
-    @extend_schema(
-        operation_id="tasks_list",
-        parameters=[OpenApiParameter("status", str, required=False)],
-        responses=OBJ,
-    )
-    def list(self, request):
-        tasks = HumanTask.objects.select_related("group", "activity_run")
-        if request.query_params.get("status"):
-            tasks = tasks.filter(status=request.query_params["status"])
-        paginator = CampaignViewSet().paginator
-        page = paginator.paginate_queryset(tasks, request, view=self)
-        return paginator.get_paginated_response([task_data(t) for t in page])
-
-    @extend_schema(responses=OBJ)
-    def retrieve(self, request, pk=None):
-        return Response(task_data(get_object_or_404(HumanTask, pk=pk)))
-
-    def _decide(self, request, pk, decision):
-        data = request.data if isinstance(request.data, dict) else {}
-        task = services.decide_task(
-            task=get_object_or_404(HumanTask, pk=pk),
-            user=request.user,
-            decision=decision,
-            comment=str(data.get("comment") or ""),
-        )
-        return Response(task_data(task))
-
-    @extend_schema(request=OBJ, responses=OBJ)
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        return self._decide(request, pk, "approved")
-
-    @extend_schema(request=OBJ, responses=OBJ)
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        return self._decide(request, pk, "rejected")

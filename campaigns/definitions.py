@@ -2,22 +2,27 @@
 
 - ``parse(document) -> normalized`` refuses a malformed document with ``ValidationFailed`` (paths
   such as ``activities[2].type``): not an object of this shape, unknown type, duplicate ids,
-  transitions naming unknown activities or ports, options of the wrong JSON type. It fills every
-  default, so ``export(save(parse(d)))`` is the normalized ``d`` (export equality).
-- ``save(*, campaign, definition)`` replaces the draft graph of ``campaign`` with it.
+  transitions naming unknown activities or ports, options of the wrong JSON type (each kind's
+  option schema says which). It fills every default, so ``export(save(parse(d)))`` is the
+  normalized ``d`` (export equality). An activity is ``{"id", "type", "label", "position",
+  **options}``.
+- ``save(*, campaign, definition)`` makes the draft graph of ``campaign`` that definition:
+  activities are matched by id (kept rows keep their database ids), transitions rewritten.
 - ``export(campaign) -> dict`` the normalized definition of the draft graph.
-- ``validate(definition) -> errors`` every graph and option error of a well-formed definition
-  (cycles, missing or extra inputs, unreachable activities, each kind's option errors, rules).
+
+Completeness (``campaigns.graph.validate``) is separate: a well-formed draft is saved even when
+incomplete.
 """
 
 from django.conf import settings
 
 from campaigns import variables as campaign_variables
 from campaigns.activities import registry
-from campaigns.models import PROXIES, Activity, Transition
+from campaigns.models import Activity, Transition
 from config.errors import ValidationFailed
 
 TOP_LEVEL = ("name", "description", "error_policy", "schedule", "variables")
+ACTIVITY_FIELDS = ("id", "type", "label", "position")
 POLICY_DEFAULTS = {"on_error": "stop", "retries": 0, "retry_delay": "1min"}
 FREQUENCIES = ("asap", "once", "signal")
 
@@ -58,8 +63,11 @@ def _activity(index, item, errors):
     except (KeyError, TypeError):
         errors.append(_err(f"{path}.type", f"unknown activity type {item.get('type')!r}"))
         return None
-    options = {k: v for k, v in item.items() if k not in ("id", "type", "position", "label")}
+    options = {k: v for k, v in item.items() if k not in ACTIVITY_FIELDS}
     errors += kind.type_errors(options, path)
+    label = item.get("label", "")
+    if not isinstance(label, str):
+        errors.append(_err(f"{path}.label", "must be a string"))
     position = item.get("position")
     if position is not None and not (
         isinstance(position, list)
@@ -70,6 +78,7 @@ def _activity(index, item, errors):
     return {
         "id": item["id"],
         "type": kind.type,
+        "label": label if isinstance(label, str) else "",
         "position": position,
         **kind.with_defaults(options),
     }
@@ -143,26 +152,35 @@ def parse(document):
     return normalized
 
 
+def options_of(item):
+    """The options of a normalized activity (everything but id, type, label, position)."""
+    return {k: v for k, v in item.items() if k not in ACTIVITY_FIELDS}
+
+
+def _sync_activities(campaign, activities):
+    """Make the draft's activity rows ``activities`` (matched by key); returns {key: row}."""
+    existing = {a.key: a for a in Activity.objects.non_polymorphic().filter(campaign=campaign)}
+    wanted = {item["id"] for item in activities}
+    Activity.objects.filter(campaign=campaign).exclude(key__in=wanted).delete()
+    by_key = {}
+    for order, item in enumerate(activities):
+        row = existing.get(item["id"]) or Activity(campaign=campaign, key=item["id"])
+        row.type, row.label, row.position = item["type"], item["label"], item["position"]
+        row.options, row.order = options_of(item), order
+        row.save()
+        by_key[item["id"]] = row
+    return by_key
+
+
 def save(*, campaign, definition):
-    """Replace the draft graph of ``campaign`` by the normalized ``definition``."""
+    """Make the draft graph of ``campaign`` the normalized ``definition``."""
     campaign.description = definition["description"]
     campaign.error_policy = definition["error_policy"]
     campaign.schedule = definition["schedule"]
     campaign.variables = definition["variables"]
     campaign.save()
-    campaign.activities.all().delete()
-    by_key = {}
-    for order, item in enumerate(definition["activities"]):
-        model = PROXIES.get(item["type"], Activity)
-        options = {k: v for k, v in item.items() if k not in ("id", "type", "position")}
-        by_key[item["id"]] = model.objects.create(
-            campaign=campaign,
-            key=item["id"],
-            type=item["type"],
-            position=item["position"],
-            options=options,
-            order=order,
-        )
+    campaign.transitions.all().delete()
+    by_key = _sync_activities(campaign, definition["activities"])
     Transition.objects.bulk_create(
         Transition(
             campaign=campaign,
@@ -180,6 +198,7 @@ def export(campaign):
         {
             "id": a.key,
             "type": a.type,
+            "label": a.label,
             "position": a.position,
             **registry.get(a.type).with_defaults(a.options),
         }

@@ -174,7 +174,9 @@ def ensure_example(*, user=None):
             description="Customers with an active subscription (demo).",
             user=user,
         )
-    return services.create_from_definition(document=definition(), user=user)
+    from config.access import SYSTEM
+
+    return services.create_from_definition(document=definition(), user=user or SYSTEM)
 
 
 def on_demo_seeded(sender, **kwargs):

@@ -1,9 +1,18 @@
-"""The graph of a normalized definition, and its validation (design 5.4, 7).
+"""The graph of a normalized definition, and its validation (design 5.4, 7, 9).
 
-``Graph(definition)`` indexes activities and transitions; ``validate(definition) -> errors``
-reports every graph and option error with paths."""
+- ``Graph(definition)`` indexes activities and transitions; ``order()`` is a topological order
+  (activities caught in a cycle come last).
+- ``shapes(definition) -> {(activity id, port): Shape | None}``: what leaves each port, computed
+  by walking the graph in topological order with each kind's ``outputs`` (None: unknown).
+- ``validate(definition) -> errors``: every graph and option error with paths. Each activity is
+  checked by its kind with the shapes flowing into it, so a rule naming ``target.ALIAS`` or a
+  field of the wrong schema is an error at its path before anything runs.
+"""
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from campaigns.activities import registry
+from campaigns.activities.base import Check
 
 
 class Graph:
@@ -22,10 +31,28 @@ class Graph:
 
     def options(self, key):
         item = self.activities[key]
-        return {k: v for k, v in item.items() if k not in ("id", "type", "position")}
+        return {k: v for k, v in item.items() if k not in ("id", "type", "label", "position")}
 
     def path(self, key):
         return f"activities[{self.index[key]}]"
+
+    def order(self):
+        """Activity ids in topological order (Kahn); those in a cycle are appended last."""
+        waiting = {key: len({t["from"] for t in self.inbound[key]}) for key in self.activities}
+        ready = [key for key, n in waiting.items() if n == 0]
+        done = []
+        while ready:
+            key = ready.pop(0)
+            done.append(key)
+            for target in dict.fromkeys(t["to"] for t in self.outbound[key]):
+                waiting[target] -= 1
+                if waiting[target] == 0:
+                    ready.append(target)
+        return done + [key for key in self.activities if key not in done]
+
+    def inbound_shapes(self, key, shapes):
+        """``{source id: Shape | None}`` flowing into ``key``, in transition order."""
+        return {t["from"]: shapes.get((t["from"], t["port"])) for t in self.inbound[key]}
 
 
 def _input_errors(graph):
@@ -80,22 +107,68 @@ def _reachability_errors(graph):
     ]
 
 
+def _timezone_errors(schedule):
+    name = schedule.get("timezone")
+    try:
+        ZoneInfo(name) if isinstance(name, str) and name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return [{"path": "schedule.timezone", "message": f"unknown time zone {name!r}"}]
+    if not isinstance(name, str) or not name:
+        return [{"path": "schedule.timezone", "message": "a time zone such as Europe/Paris"}]
+    return []
+
+
 def _schedule_errors(schedule):
+    from datetime import datetime
+
     frequency = schedule.get("frequency")
     if frequency not in ("asap", "once", "signal"):
         return [{"path": "schedule.frequency", "message": "must be asap, once or signal"}]
-    if frequency == "once" and not isinstance(schedule.get("at"), str):
-        return [{"path": "schedule.at", "message": "once needs an ISO date-time"}]
-    return []
+    errors = _timezone_errors(schedule)
+    if frequency == "once":
+        try:
+            datetime.fromisoformat(schedule.get("at"))
+        except (TypeError, ValueError):
+            errors.append({"path": "schedule.at", "message": "once needs an ISO 8601 date-time"})
+    return errors
+
+
+def _walk(graph, variables):
+    """(errors, shapes) of every activity, checked in topological order."""
+    errors, shapes = [], {}
+    for key in graph.order():
+        kind, options = graph.kind(key), graph.options(key)
+        inbound = graph.inbound_shapes(key, shapes)
+        errors += kind.check(options, Check(graph.path(key), inbound, variables))
+        for port, shape in kind.outputs(options, inbound).items():
+            shapes[(key, port)] = shape
+    errors.sort(key=lambda e: graph.index.get(_activity_of(e["path"], graph), -1))
+    return errors, shapes
+
+
+def _activity_of(path, graph):
+    for key, index in graph.index.items():
+        prefix = f"activities[{index}]"
+        if path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "["):
+            return key
+    return None
+
+
+def shapes(definition):
+    """``{(activity id, port): Shape | None}`` of a well-formed definition."""
+    graph = Graph(definition)
+    return _walk(graph, _variables(definition))[1]
+
+
+def _variables(definition):
+    return {v["name"]: v["type"] for v in definition["variables"]}
 
 
 def validate(definition):
     graph = Graph(definition)
-    var_types = {v["name"]: v["type"] for v in definition["variables"]}
     errors = []
     if not graph.activities:
         errors.append({"path": "activities", "message": "a campaign needs activities"})
-    for key in graph.activities:
-        errors += graph.kind(key).validate_options(graph.options(key), graph.path(key), var_types)
+    errors += _walk(graph, _variables(definition))[0]
     errors += _input_errors(graph) + _cycle_errors(graph) + _reachability_errors(graph)
     return errors + _schedule_errors(definition["schedule"])

@@ -1,9 +1,10 @@
 """Campaigns: the graph (Activity, Transition), its immutable versions, runs and human tasks.
 
-The graph rows are the editable draft; a run never reads them: it reads the ``Version`` it is bound
-to (design 7). An activity's options live in one JSON ``options`` field validated by its kind
-(``campaigns.activities``); each kind has a thin proxy child model so the polymorphic admin can show
-per-kind forms and help texts.
+The graph rows are the editable draft (of a draft campaign, or of the revision open on a published
+one); a run never reads them: it reads the ``Version`` it is bound to (design 7). An activity's
+options live in one JSON ``options`` field, described and validated by its kind's option schema
+(``campaigns.activities``): the kinds are the registry's, not models. ``Activity`` stays a
+``PolymorphicModel`` so that a plugin kind needing relational data of its own can add a child model.
 """
 
 from django.conf import settings
@@ -37,14 +38,22 @@ class Campaign(models.Model):
     )
     next_launch_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_triggered_at = models.DateTimeField(null=True, blank=True)
+    revision_opened_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set while a revision of the published campaign is open."
+    )
+    revision_opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = [
+            ("test_run_campaign", "Can test-run a campaign"),
             ("publish_campaign", "Can publish a campaign"),
-            ("run_campaign", "Can test-run, pause, resume, stop and close a campaign"),
+            ("operate_campaign", "Can pause, resume, stop and close a campaign and its runs"),
+            ("archive_campaign", "Can archive a campaign"),
             ("trigger_campaign", "Can trigger a signal campaign"),
         ]
 
@@ -71,34 +80,6 @@ class Activity(PolymorphicModel):
 
     def __str__(self):
         return f"{self.key} ({self.type})"
-
-
-def _proxy(kind, class_name):
-    meta = type("Meta", (), {"proxy": True, "verbose_name": kind.replace("_", " ")})
-    return type(class_name, (Activity,), {"__module__": __name__, "Meta": meta})
-
-
-BuildAudienceActivity = _proxy("build_audience", "BuildAudienceActivity")
-ReadAudienceActivity = _proxy("read_audience", "ReadAudienceActivity")
-CombineActivity = _proxy("combine", "CombineActivity")
-ForkActivity = _proxy("fork", "ForkActivity")
-AndJoinActivity = _proxy("and_join", "AndJoinActivity")
-TestActivity = _proxy("test", "TestActivity")
-WaitActivity = _proxy("wait", "WaitActivity")
-EndActivity = _proxy("end", "EndActivity")
-ApprovalActivity = _proxy("approval", "ApprovalActivity")
-
-PROXIES = {
-    "build_audience": BuildAudienceActivity,
-    "read_audience": ReadAudienceActivity,
-    "combine": CombineActivity,
-    "fork": ForkActivity,
-    "and_join": AndJoinActivity,
-    "test": TestActivity,
-    "wait": WaitActivity,
-    "end": EndActivity,
-    "approval": ApprovalActivity,
-}
 
 
 class Transition(models.Model):
@@ -166,6 +147,7 @@ class Run(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("view_job_queues", "Can see the job queues dashboard")]
 
     def __str__(self):
         return f"Run {self.pk} of {self.campaign}"
@@ -270,6 +252,7 @@ class HumanTask(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("decide_task", "Can approve or reject tasks of one's groups")]
 
     def __str__(self):
         return f"{self.kind} task {self.pk}"

@@ -1,12 +1,14 @@
 """REST endpoints of the campaigns app, mounted under /api/."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from campaigns.api import CampaignViewSet, RunViewSet, TaskViewSet
+from campaigns.api import CampaignViewSet
+from campaigns.api_runs import KindsView, RunViewSet, TaskViewSet
 
 router = SimpleRouter()
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("runs", RunViewSet, basename="run")
 router.register("tasks", TaskViewSet, basename="task")
 
-urlpatterns = router.urls
+urlpatterns = [path("kinds/", KindsView.as_view(), name="kinds"), *router.urls]

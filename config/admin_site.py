@@ -11,6 +11,7 @@ SHORTCUTS = [
     ("campaigns", "Run", "Runs", "Each execution of a campaign, activity by activity."),
     ("campaigns", "HumanTask", "Tasks", "Approvals and confirmations waiting for someone."),
 ]
+QUEUES = ("Job queues", "Background jobs: imports, campaign steps, sending.")
 
 
 def shortcuts(app_list):
@@ -27,6 +28,18 @@ def shortcuts(app_list):
     ]
 
 
+def queue_shortcut(user):
+    """The job queues dashboard, for those who may open it."""
+    from django.urls import reverse
+
+    from config.access import allowed
+    from config.queues_dashboard import PERMISSION
+
+    if not allowed(user, PERMISSION):
+        return []
+    return [{"title": QUEUES[0], "text": QUEUES[1], "url": reverse("django_rq:home")}]
+
+
 class CampaignsAdminSite(admin.AdminSite):
     """The back-office as marketers see it."""
 
@@ -37,5 +50,6 @@ class CampaignsAdminSite(admin.AdminSite):
 
     def index(self, request, extra_context=None):
         app_list = self.get_app_list(request)
-        context = {"shortcuts": shortcuts(app_list), **(extra_context or {})}
+        found = shortcuts(app_list) + queue_shortcut(request.user)
+        context = {"shortcuts": found, **(extra_context or {})}
         return super().index(request, extra_context=context)

@@ -201,7 +201,7 @@ RQ_QUEUES = {
     f"{RQ_QUEUE_PREFIX}{name}": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": timeout}
     for name, timeout in (("default", 3600), ("engine", 6 * 3600), ("imports", 6 * 3600))
 }
-RQ_SHOW_ADMIN_LINK = True
+RQ_SHOW_ADMIN_LINK = False  # the index links to config.queues_dashboard instead
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -221,6 +221,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["config.api.permissions.StaffModelPermissions"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "campaigns.openapi.add_components",
+    ],
 }
 
 LOGGING = {

@@ -17,7 +17,7 @@ handler404 = "config.api.errors.page_not_found"
 handler500 = "config.api.errors.server_error"
 
 urlpatterns = [
-    path("admin/django-rq/", include("django_rq.urls")),
+    path("admin/django-rq/", include("config.queues_dashboard")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("", include("config.health")),

@@ -67,14 +67,16 @@ def _bounded(run):
 
 
 def _lookups(schema, columns, path):
-    parser = rules._Parser(rules.metadata(), None, None, None, None, [])
-    found = {}
+    found, errors = {}, []
     for index, column in enumerate(columns):
-        lookup, _kind = parser.field_path(schema.name, column, f"{path}[{index}]")
-        if lookup is not None:
-            found[column] = lookup
-    if parser.errors:
-        raise ValidationFailed(parser.errors)
+        try:
+            found[column], _kind = rules.field_lookup(
+                schema=schema, field=column, path=f"{path}[{index}]"
+            )
+        except ValidationFailed as exc:
+            errors += exc.errors
+    if errors:
+        raise ValidationFailed(errors)
     return found
 
 

@@ -1,15 +1,2 @@
-"""Activity kinds, one module each (design 5.4); importing the package registers them."""
-
-from campaigns.activities import (  # noqa: F401
-    alert,
-    and_join,
-    approval,
-    build_audience,
-    combine,
-    end,
-    fork,
-    incremental_query,
-    read_audience,
-    test,
-    wait,
-)
+"""Activity kinds, one module each (design 5.4). The registry (``registry.py``) lists them and
+loads them lazily; ``base.py`` states the contract, ``options.py`` the option schemas."""

@@ -14,40 +14,11 @@ once: a worker killed after sending but before committing sends again on the nex
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.db.models import Q
 
+from campaigns.activities import options as o
 from campaigns.activities.base import ActivityKind, error
-from campaigns.activities.registry import register
-
-
-def _names_errors(options, path):
-    users, groups = options.get("users") or [], options.get("groups") or []
-    errors = []
-    for name, values in (("users", users), ("groups", groups)):
-        for i, value in enumerate(values):
-            if not isinstance(value, str) or not value:
-                errors.append(error(f"{path}.{name}[{i}]", "must be a name"))
-    if errors:
-        return errors
-    known_users = set(
-        get_user_model().objects.filter(username__in=users).values_list("username", flat=True)
-    )
-    known_groups = set(Group.objects.filter(name__in=groups).values_list("name", flat=True))
-    errors += [
-        error(f"{path}.users[{i}]", f"no user named {u!r}")
-        for i, u in enumerate(users)
-        if u not in known_users
-    ]
-    errors += [
-        error(f"{path}.groups[{i}]", f"no group named {g!r}")
-        for i, g in enumerate(groups)
-        if g not in known_groups
-    ]
-    if not users and not groups:
-        errors.append(error(path, "give at least one user or group"))
-    return errors
 
 
 def recipients(*, users, groups):
@@ -60,19 +31,12 @@ def recipients(*, users, groups):
 
 def counts_text(run):
     """One line per transition of ``run``'s definition with its count so far."""
-    from campaigns.models import FINAL_ACTIVITY
+    from campaigns import reads
 
-    ars = {ar.key: ar for ar in run.activity_runs.all()}
     lines = []
-    for t in run.version.definition["transitions"]:
-        source = ars.get(t["from"])
-        port = t.get("port", "out")
-        if source is None or source.status not in FINAL_ACTIVITY:
-            shown = "pending"
-        else:
-            count = (source.counts or {}).get(port)
-            shown = "nothing" if count is None else str(count)
-        lines.append(f"  {t['from']} [{port}] -> {t['to']}: {shown}")
+    for t in reads.transitions(run):
+        shown = str(t["count"]) if t["state"] == "carried" else t["state"]
+        lines.append(f"  {t['from']} [{t['port']}] -> {t['to']}: {shown}")
     return "\n".join(lines)
 
 
@@ -82,19 +46,21 @@ def body(ctx):
     return f"{ctx.options['message']}\n\n{head}\nCounts so far:\n{counts_text(run)}\n"
 
 
-@register
 class Alert(ActivityKind):
     type = "alert"
     label = "Alert"
     help_text = "Emails users and groups the run's counts so far; passes its input on."
-    defaults = {"users": [], "groups": [], "subject": "", "message": ""}
-    option_types = {"users": "array", "groups": "array", "subject": "string", "message": "string"}
+    options = o.options(
+        users=o.array(o.string(widget="user"), [], "Usernames of the staff to alert."),
+        groups=o.array(o.string(widget="group"), [], "Groups whose members are alerted."),
+        subject=o.string("", "The email's subject.", min_length=1),
+        message=o.string("", "The text above the counts.", widget="textarea"),
+    )
 
-    def validate_options(self, options, path, var_types=None):
-        errors = _names_errors(options, path)
-        if not options.get("subject"):
-            errors.append(error(f"{path}.subject", "a subject is required"))
-        return errors
+    def validate(self, options, check):
+        if not options.get("users") and not options.get("groups"):
+            return [error(check.path, "give at least one user or group")]
+        return []
 
     def run(self, ctx):
         to = recipients(users=ctx.options["users"], groups=ctx.options["groups"])

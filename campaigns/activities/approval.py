@@ -7,40 +7,23 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from audiences import durations
-from campaigns.activities.base import ActivityKind, Waiting, error
-from campaigns.activities.registry import register
+from campaigns.activities import options as o
+from campaigns.activities.base import ActivityKind, Waiting
 
 PORTS = ("approved", "rejected", "expired")
 
 
-@register
 class Approval(ActivityKind):
     type = "approval"
     label = "Approval"
     help_text = "Waits for a member of a group to approve or reject."
     ports = PORTS
-    defaults = {"group": None, "message": "", "expires_in": "1d", "on_expiry": "expired"}
-    option_types = {
-        "group": "string",
-        "message": "string",
-        "expires_in": "string",
-        "on_expiry": "string",
-    }
-
-    def validate_options(self, options, path, var_types=None):
-        errors = []
-        group = options.get("group")
-        if not group:
-            errors.append(error(f"{path}.group", "a group is required"))
-        elif not Group.objects.filter(name=group).exists():
-            errors.append(error(f"{path}.group", f"no group named {group!r}"))
-        try:
-            durations.parse(options.get("expires_in"), path=f"{path}.expires_in")
-        except durations.DurationError as exc:
-            errors.append(error(exc.path, exc.message))
-        if options.get("on_expiry") not in PORTS:
-            errors.append(error(f"{path}.on_expiry", f"must be one of {', '.join(PORTS)}"))
-        return errors
+    options = o.options(
+        group=o.string(description="The group whose members decide.", widget="group"),
+        message=o.string("", "What the approver is asked.", widget="textarea"),
+        expires_in=o.string("1d", "How long the approver has to decide.", widget="duration"),
+        on_expiry=o.string("expired", "The port taken when nobody decided in time.", enum=PORTS),
+    )
 
     def run(self, ctx):
         from campaigns.models import HumanTask, HumanTaskStatus

@@ -4,32 +4,29 @@ run's start with the run's variables. With ``emit_empty`` an empty result leaves
 
 from audiences import populations
 from audiences.models import Schema
-from campaigns.activities.base import ActivityKind, error
-from campaigns.activities.registry import register
+from audiences.shapes import Shape
+from campaigns.activities import options as o
+from campaigns.activities.base import ActivityKind
 
 
-def rule_errors(schema, where, path, var_types):
-    from audiences import rules
-
-    if not schema:
-        return [error(f"{path}.schema", "a schema is required")]
-    if not Schema.objects.filter(name=schema).exists():
-        return [error(f"{path}.schema", f"no schema named {schema!r}")]
-    return rules.check(schema=schema, where=where, var_types=var_types, path=f"{path}.where")
-
-
-@register
 class BuildAudience(ActivityKind):
     type = "build_audience"
     label = "Build audience"
+    group = "targeting"
     help_text = "Selects the records of a schema that match a rule."
+    inputs = "none"
     ports = ("out", "empty")
-    entry = True
-    defaults = {"schema": None, "where": {"and": []}, "emit_empty": False}
-    option_types = {"schema": "string", "where": "object", "emit_empty": "boolean"}
+    options = o.options(
+        schema=o.string(description="The schema to select records from.", widget="schema"),
+        where=o.rule("The rule the records must match; an empty rule takes them all."),
+        emit_empty=o.boolean(
+            False, "When nothing matches, leave by 'empty' instead of 'out' (which is skipped)."
+        ),
+    )
 
-    def validate_options(self, options, path, var_types=None):
-        return rule_errors(options.get("schema"), options.get("where"), path, var_types or {})
+    def outputs(self, options, inbound):
+        shape = Shape(options["schema"]) if options.get("schema") else None
+        return {"out": shape, "empty": shape}
 
     def run(self, ctx):
         population = populations.from_rule(

@@ -1,39 +1,54 @@
 """``combine``: union, intersection or exclusion (``primary`` minus the others) of the live inputs,
 on the primary key. ``complement`` leaves by ``complement`` with the records of the inputs that
-are not in the result. Skipped inputs are ignored (design 7)."""
+are not in the result. Skipped inputs are ignored (design 7). The result keeps keys only: added
+columns of the inputs do not survive a set operation (``outputs`` says so)."""
 
 from audiences import populations
+from campaigns.activities import options as o
 from campaigns.activities.base import ActivityKind, error
-from campaigns.activities.registry import register
 
 OPERATIONS = ("union", "intersection", "exclusion")
 
 
-@register
 class Combine(ActivityKind):
     type = "combine"
     label = "Combine"
+    group = "targeting"
     help_text = "Union, intersection or exclusion of the inbound populations."
+    inputs = "many"
     ports = ("out", "complement")
-    multi_input = True
-    defaults = {"operation": "union", "primary": None, "keys": None, "complement": False}
-    option_types = {
-        "operation": "string",
-        "primary": "string",
-        "keys": "array",
-        "complement": "boolean",
-    }
+    options = o.options(
+        operation=o.string("union", "How the inbound populations are combined.", enum=OPERATIONS),
+        primary=o.string(
+            description="For an exclusion: the inbound activity the others are taken from.",
+            nullable=True,
+            widget="activity",
+        ),
+        keys=o.array(
+            o.string(),
+            None,
+            "Fields to reconcile records on (default: the primary key).",
+            nullable=True,
+        ),
+        complement=o.boolean(False, "Also emit, on 'complement', what is not in the result."),
+    )
 
-    def validate_options(self, options, path, var_types=None):
+    def validate(self, options, check):
         errors = []
-        operation = options.get("operation")
-        if operation not in OPERATIONS:
-            errors.append(error(f"{path}.operation", f"must be one of {', '.join(OPERATIONS)}"))
-        if operation == "exclusion" and not options.get("primary"):
-            errors.append(error(f"{path}.primary", "exclusion needs a primary input"))
+        if options.get("operation") == "exclusion" and not options.get("primary"):
+            errors.append(error(check.at("primary"), "exclusion needs a primary input"))
         if options.get("keys"):
-            errors.append(error(f"{path}.keys", "only the primary key is supported"))
+            errors.append(error(check.at("keys"), "only the primary key is supported"))
+        schemas = {shape.schema for shape in check.inbound.values() if shape is not None}
+        if len(schemas) > 1:
+            names = ", ".join(sorted(schemas))
+            errors.append(error(check.path, f"the inputs are of different schemas ({names})"))
         return errors
+
+    def outputs(self, options, inbound):
+        shape = next((s for s in inbound.values() if s is not None), None)
+        shape = shape.keys_only() if shape else None
+        return {"out": shape, "complement": shape}
 
     def run(self, ctx):
         label = f"run {ctx.run.pk} {ctx.key}"

@@ -26,8 +26,9 @@ from django.utils import timezone
 
 from audiences import dynamic, populations
 from audiences.models import Attribute, AttributeType, Schema
+from audiences.shapes import Shape
+from campaigns.activities import options as o
 from campaigns.activities.base import ActivityKind, error
-from campaigns.activities.registry import register
 
 DATE_TYPES = (AttributeType.DATE, AttributeType.DATETIME)
 
@@ -42,29 +43,18 @@ def parse_moment(text, kind):
     return value
 
 
-def _option_errors(options, path, var_types):
-    from audiences import rules
-
-    name = options.get("schema")
-    if not name:
-        return [error(f"{path}.schema", "a schema is required")]
-    schema = Schema.objects.filter(name=name).first()
-    if schema is None:
-        return [error(f"{path}.schema", f"no schema named {name!r}")]
-    errors = rules.check(
-        schema=schema, where=options.get("where"), var_types=var_types, path=f"{path}.where"
-    )
-    field = options.get("date_field")
-    attribute = Attribute.objects.filter(schema=schema, name=field).first() if field else None
-    if not field:
-        errors.append(error(f"{path}.date_field", "a date or datetime attribute is required"))
-    elif attribute is None:
-        errors.append(error(f"{path}.date_field", f"{name} has no attribute {field!r}"))
-    elif attribute.type not in DATE_TYPES:
-        errors.append(
-            error(f"{path}.date_field", f"{field} is {attribute.type}, not a date or datetime")
-        )
-    return errors
+def _date_field_errors(options, check):
+    name, field = options.get("schema"), options.get("date_field")
+    schema = Schema.objects.filter(name=name).first() if isinstance(name, str) else None
+    if schema is None or not isinstance(field, str):
+        return []
+    attribute = Attribute.objects.filter(schema=schema, name=field).first()
+    if attribute is None:
+        return [error(check.at("date_field"), f"{name} has no attribute {field!r}")]
+    if attribute.type not in DATE_TYPES:
+        message = f"{field} is {attribute.type}, not a date or datetime"
+        return [error(check.at("date_field"), message)]
+    return []
 
 
 def current_mark(*, campaign_id, key):
@@ -96,32 +86,39 @@ def _lock(campaign_id, key):
         )
 
 
-@register
 class IncrementalQuery(ActivityKind):
     type = "incremental_query"
     label = "Incremental query"
+    group = "targeting"
     help_text = (
         "Selects the records of a schema matching a rule that are newer (by a date attribute) "
         "than the last live run; the first run takes everything, or everything since a date."
     )
-    entry = True
-    defaults = {"schema": None, "where": {"and": []}, "date_field": None, "since": None}
-    option_types = {
-        "schema": "string",
-        "where": "object",
-        "date_field": "string",
-        "since": "string",
-    }
+    inputs = "none"
+    options = o.options(
+        schema=o.string(description="The schema to select records from.", widget="schema"),
+        where=o.rule("The rule the records must match."),
+        date_field=o.string(
+            description="The date or datetime attribute that tells which records are new."
+        ),
+        since=o.string(
+            description="On the first run, take only records since this date (ISO 8601).",
+            nullable=True,
+        ),
+    )
 
-    def validate_options(self, options, path, var_types=None):
-        errors = _option_errors(options, path, var_types or {})
+    def validate(self, options, check):
+        errors = _date_field_errors(options, check)
         since = options.get("since")
         if since:
             try:
                 datetime.datetime.fromisoformat(since)
             except ValueError:
-                errors.append(error(f"{path}.since", "must be an ISO 8601 date or date-time"))
+                errors.append(error(check.at("since"), "must be an ISO 8601 date or date-time"))
         return errors
+
+    def outputs(self, options, inbound):
+        return {"out": Shape(options["schema"]) if options.get("schema") else None}
 
     def run(self, ctx):
         from audiences.compiler import queryset_for

@@ -3,26 +3,25 @@ run's start; a snapshot audience's members are copied."""
 
 from audiences import populations
 from audiences.models import AudienceKind, SavedAudience
-from campaigns.activities.base import ActivityKind, error
-from campaigns.activities.registry import register
+from audiences.shapes import Shape
+from campaigns.activities import options as o
+from campaigns.activities.base import ActivityKind
 
 
-@register
 class ReadAudience(ActivityKind):
     type = "read_audience"
     label = "Read audience"
+    group = "targeting"
     help_text = "Reads the members of a saved audience."
-    entry = True
-    defaults = {"audience": None}
-    option_types = {"audience": "string"}
+    inputs = "none"
+    options = o.options(
+        audience=o.string(description="The saved audience's name.", widget="audience"),
+    )
 
-    def validate_options(self, options, path, var_types=None):
-        name = options.get("audience")
-        if not name:
-            return [error(f"{path}.audience", "an audience name is required")]
-        if not SavedAudience.objects.filter(name=name).exists():
-            return [error(f"{path}.audience", f"no saved audience named {name!r}")]
-        return []
+    def outputs(self, options, inbound):
+        found = SavedAudience.objects.filter(name=options.get("audience")).select_related("schema")
+        audience = found.first() if isinstance(options.get("audience"), str) else None
+        return {"out": Shape(audience.schema.name) if audience else None}
 
     def run(self, ctx):
         audience = SavedAudience.objects.select_related("schema").get(name=ctx.options["audience"])

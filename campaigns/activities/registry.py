@@ -1,27 +1,83 @@
-"""The one registry of activity kinds, read by the engine, the admin, the API and the importer.
+"""The one registry of activity kinds, read by the engine, the admin, the API, the canvas and the
+definition importer (design 9). Nothing else lists kinds.
 
-``register(kind_class)`` (usable as a decorator) adds a kind; ``get(type)`` returns the kind
-instance (KeyError when unknown); ``all()`` lists them. The built-in kinds register themselves when
-``campaigns.activities`` is imported, then the modules named in ``settings.CAMPAIGN_ACTIVITY_MODULES``
-(plugins; tests use it to give worker processes their test-only kinds).
+The kinds are the modules named by dotted path in ``settings.CAMPAIGN_ACTIVITY_KINDS`` (default:
+``DEFAULT_KINDS``, the built-in ones, as DRF keeps its ``DEFAULTS``) followed by the plugins of
+``settings.CAMPAIGN_ACTIVITY_MODULES``. Each module defines its kind as a subclass of
+``ActivityKind`` with a ``type``; every such class defined in the module is registered, loaded
+lazily at the first lookup. Adding a kind is one module plus its tests (and, for a built-in one,
+its line below).
+
+- ``get(type) -> ActivityKind`` (KeyError when unknown); ``all() -> [ActivityKind]`` in
+  registration order; ``types() -> [str]``.
+- ``register(kind_class)`` adds one class (tests, or code that builds kinds); ``unregister(type)``.
 """
 
 import importlib
+import inspect
 
 from django.conf import settings
 
-_kinds = {}
-_loaded = []
+from campaigns.activities.base import ActivityKind
+
+DEFAULT_KINDS = [
+    "campaigns.activities.build_audience",
+    "campaigns.activities.read_audience",
+    "campaigns.activities.incremental_query",
+    "campaigns.activities.combine",
+    "campaigns.activities.fork",
+    "campaigns.activities.and_join",
+    "campaigns.activities.test",
+    "campaigns.activities.wait",
+    "campaigns.activities.approval",
+    "campaigns.activities.alert",
+    "campaigns.activities.end",
+]
+
+_kinds: dict = {}
+_loaded: list = []
 
 
 def register(kind_class):
+    """Register one kind class (usable as a decorator); returns it."""
     kind = kind_class()
     _kinds[kind.type] = kind
     return kind_class
 
 
-def unregister(type_name):
+def unregister(type_name: str) -> None:
     _kinds.pop(type_name, None)
+
+
+def kinds_in(module) -> list:
+    """The kind classes a module defines (not those it imports)."""
+    return [
+        value
+        for _name, value in inspect.getmembers(module, inspect.isclass)
+        if issubclass(value, ActivityKind)
+        and value is not ActivityKind
+        and value.__module__ == module.__name__
+        and value.type
+    ]
+
+
+def add_module(dotted_path: str) -> None:
+    """Import a kind module and register the kinds it defines."""
+    for kind_class in kinds_in(importlib.import_module(dotted_path)):
+        register(kind_class)
+
+
+def module_paths() -> list[str]:
+    built_in = getattr(settings, "CAMPAIGN_ACTIVITY_KINDS", None) or DEFAULT_KINDS
+    return [*built_in, *getattr(settings, "CAMPAIGN_ACTIVITY_MODULES", [])]
+
+
+def _load():
+    if _loaded:
+        return
+    _loaded.append(True)
+    for path in module_paths():
+        add_module(path)
 
 
 def get(type_name):
@@ -34,11 +90,5 @@ def all():  # noqa: A001 - the registry's own vocabulary
     return list(_kinds.values())
 
 
-def _load():
-    if _loaded:
-        return
-    import campaigns.activities  # noqa: F401 - registers the built-in kinds
-
-    for module in getattr(settings, "CAMPAIGN_ACTIVITY_MODULES", []):
-        importlib.import_module(module)
-    _loaded.append(True)
+def types() -> list[str]:
+    return [kind.type for kind in all()]

@@ -7,8 +7,8 @@ import datetime
 from django.utils import timezone
 
 from audiences import durations
+from campaigns.activities import options as o
 from campaigns.activities.base import ActivityKind, Waiting, error
-from campaigns.activities.registry import register
 
 
 def _parse_until(text):
@@ -18,28 +18,32 @@ def _parse_until(text):
     return value
 
 
-@register
 class Wait(ActivityKind):
     type = "wait"
     label = "Wait"
     help_text = "Holds the population for a duration, or until a date and time."
-    defaults = {"duration": None, "until": None}
-    option_types = {"duration": "string", "until": "string"}
+    options = o.options(
+        duration=o.string(
+            description='How long to wait from when the population arrives, e.g. "2d".',
+            nullable=True,
+            widget="duration",
+        ),
+        until=o.string(
+            description="Or a date and time to wait until (ISO 8601).",
+            nullable=True,
+            format="date-time",
+        ),
+    )
 
-    def validate_options(self, options, path, var_types=None):
+    def validate(self, options, check):
         duration, until = options.get("duration"), options.get("until")
         if bool(duration) == bool(until):
-            return [error(path, "give either duration or until")]
-        if duration:
+            return [error(check.path, "give either duration or until")]
+        if until:
             try:
-                durations.parse(duration, path=f"{path}.duration")
-            except durations.DurationError as exc:
-                return [error(exc.path, exc.message)]
-            return []
-        try:
-            _parse_until(until)
-        except ValueError:
-            return [error(f"{path}.until", "must be an ISO 8601 date-time")]
+                _parse_until(until)
+            except (TypeError, ValueError):
+                return [error(check.at("until"), "must be an ISO 8601 date-time")]
         return []
 
     def run(self, ctx):

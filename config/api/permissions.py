@@ -11,9 +11,9 @@
    Django permissions), else the model of ``view.queryset`` / ``view.get_queryset()``.
    The permission follows the HTTP method: ``GET``/``HEAD``/``OPTIONS`` need ``view_<model>``,
    ``POST`` ``add_<model>``, ``PUT``/``PATCH`` ``change_<model>``, ``DELETE`` ``delete_<model>``.
-   For a viewset's extra actions (``@action``), unsafe methods need ``change_<model>`` when the
-   action is on one object (``detail=True``: publish, pause...) and ``view_<model>`` otherwise
-   (``detail=False``: count, preview...); declare more in step 5.
+   A viewset's extra actions (``@action``: publish, pause, test-run...) need ``view_<model>``
+   whatever the method: the service behind each enforces the permission of its row in the
+   lifecycle table (``campaigns.lifecycle``), so the API, the admin and commands agree.
 5. Named custom permissions: ``view.required_permissions`` maps a viewset action name (``"publish"``,
    ``"create"``...) or, for plain APIViews, a lower-case HTTP method (``"post"``) to a list of
    ``"app_label.codename"`` strings, all of which the user needs, in addition to step 4.
@@ -96,8 +96,8 @@ def permission_model(view):
 def model_codename(view, method):
     """The model permission's verb for this request (contract step 4)."""
     action = getattr(view, "action", None)
-    if action and action not in STANDARD_ACTIONS and method not in SAFE_METHODS:
-        return "change" if getattr(view, "detail", False) else "view"
+    if action and action not in STANDARD_ACTIONS:
+        return "view"
     return METHOD_CODENAMES.get(method)
 
 

@@ -52,11 +52,11 @@ def test_schema_models_stay_out_of_the_global_registry():
 @pytest.mark.django_db
 def test_a_change_made_elsewhere_is_noticed_by_ensure_current():
     _define_store_and_customer()
-    token_before = dynamic._state["token"]
+    token_before = dynamic.generation()
     # Another process bumps the generation: simulate by changing the committed token row.
     from audiences.models import SchemaGeneration
 
     SchemaGeneration.objects.filter(pk=1).update(token="00000000-0000-0000-0000-000000000001")
     dynamic.ensure_current()
-    assert dynamic._state["token"] != token_before
+    assert dynamic.generation() != token_before
     assert set(dynamic.all_models()) == {"store", "customer"}

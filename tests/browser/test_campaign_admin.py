@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from campaigns import services
 from campaigns.models import Run
+from config.access import SYSTEM
 from tests.campaigns import conftest as campaign_fixtures
 from tests.campaigns.test_admin import document
 
@@ -31,7 +32,7 @@ def test_open_a_campaign_see_its_graph_and_test_run_it(
     schema,
     engine,
 ):
-    campaign = services.create_from_definition(document=document(schema))
+    campaign = services.create_from_definition(document=document(schema), user=SYSTEM)
     url = f"/admin/campaigns/campaign/{campaign.pk}/change/"
     log_in(page, live_server, *admin_user_password, url)
     expect(page.locator("svg.campaign-graph")).to_be_visible()
@@ -39,10 +40,9 @@ def test_open_a_campaign_see_its_graph_and_test_run_it(
     expect(page.locator("svg.campaign-graph g.edge")).to_have_count(3)
     expect(page.locator(".campaign-valid")).to_have_text("Valid.")
 
-    page.get_by_role("button", name="Resume").click()
-    expect(page.locator(".messagelist .error")).to_contain_text(
-        "cannot resume a campaign that is draft"
-    )
+    # Only the actions that apply to a draft are offered.
+    expect(page.get_by_role("button", name="Resume")).to_have_count(0)
+    expect(page.get_by_role("button", name="Publish")).to_be_visible()
 
     page.get_by_role("button", name="Test run").click()
     run = Run.objects.get(campaign=campaign)
@@ -53,24 +53,19 @@ def test_open_a_campaign_see_its_graph_and_test_run_it(
     expect(page.locator(".field-transitions_table")).to_contain_text("check")
 
 
-def test_add_an_activity_of_a_chosen_kind_through_the_polymorphic_inline(
+def test_add_an_activity_of_a_chosen_kind_from_the_menu(
     live_server, page, admin_user_password, schema
 ):
-    campaign = services.create_from_definition(document=document(schema))
+    campaign = services.create_from_definition(document=document(schema), user=SYSTEM)
     url = f"/admin/campaigns/campaign/{campaign.pk}/change/"
     log_in(page, live_server, *admin_user_password, url)
-    page.get_by_role("link", name="Add another Activity").click()
-    page.locator(".polymorphic-type-menu").get_by_role("link", name="wait", exact=True).click()
-    page.fill("#id_activities-4-key", "pause_a_bit")
-    page.fill("#id_activities-4-options", '{"duration": "2h"}')
-    page.fill("#id_activities-4-order", "4")
-    page.get_by_role("button", name="Save and continue editing").click()
-    expect(page.locator(".messagelist .success")).to_contain_text("was changed successfully")
+    page.locator(".add-activity").get_by_role("link", name="Wait", exact=True).click()
+    expect(page.locator("#content h2")).to_contain_text("Holds the population")  # the kind's help
+    page.fill("#id_key", "pause_a_bit")
+    page.fill("#id_option_duration", "2h")  # a field generated from the option schema
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"/admin/campaigns/campaign/{campaign.pk}/change/$"))
     expect(page.locator('svg.campaign-graph g.activity[data-key="pause_a_bit"]')).to_be_visible()
     expect(page.locator(".campaign-validation")).to_contain_text("pause_a_bit")  # no input yet
-    added = campaign.activities.get(key="pause_a_bit")
-    assert (type(added).__name__, added.type, added.options) == (
-        "WaitActivity",
-        "wait",
-        {"duration": "2h"},
-    )
+    added = campaign.activities.non_polymorphic().get(key="pause_a_bit")
+    assert (added.type, added.options) == ("wait", {"duration": "2h", "until": None})

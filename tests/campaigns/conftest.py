@@ -18,7 +18,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-import tests.campaigns.kinds  # noqa: F401 - registers the test-only kinds here too
+from campaigns.activities import registry
+
+registry.add_module("tests.campaigns.kinds")  # the test-only kinds, here too
 
 ROOT = Path(__file__).resolve().parents[2]
 

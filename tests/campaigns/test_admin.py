@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audiences import populations
-from campaigns import services
+from campaigns import definitions, services
 from campaigns.models import (
     Activity,
     ActivityRun,
@@ -93,9 +93,12 @@ def test_changelist_and_change_page_render(client, campaign):
     assert "big, default" in response.text  # its ports, from its conditions
     assert "Valid." in response.text
     assert 'class="activity-kinds"' in response.text
-    assert 'name="activities-0-options"' in response.text  # a draft is editable
-    for label in ("Test run", "Publish", "Pause", "Archive"):
+    assert "options…</a>" in response.text  # each activity links to its own form
+    assert 'name="transitions-0-port"' in response.text  # a draft is editable
+    for label in ("Test run", "Publish", "Duplicate", "Archive"):
         assert f">{label}</button>" in response.text
+    for label in ("Pause", "Resume", "Revise"):  # not for a draft
+        assert f">{label}</button>" not in response.text
 
 
 def test_add_page_creates_a_draft_owned_by_its_author(client, staff_user):
@@ -154,8 +157,9 @@ def test_publish_through_the_admin_changes_the_status(client, campaign, redis_cl
     assert campaign.runs.filter(test=False).count() == 1
     page = client.get(change_url(campaign))  # a published campaign is read-only
     assert page.status_code == 200
-    assert 'name="activities-0-options"' not in page.text
+    assert 'name="transitions-0-port"' not in page.text
     assert 'name="name"' not in page.text
+    assert ">Revise</button>" in page.text and ">Publish</button>" not in page.text
 
 
 def test_conflicting_action_is_a_message_not_a_500(client, campaign):
@@ -176,7 +180,7 @@ def test_an_action_without_its_permission_is_a_message(campaign, client, django_
     client.force_login(editor)
     response = lifecycle(client, campaign, "publish")
     assert response.status_code == 200
-    assert any("Publish needs campaigns.publish_campaign" in m for m in messages_of(response))
+    assert any("Publishing needs campaigns.publish_campaign" in m for m in messages_of(response))
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.DRAFT
 
@@ -230,55 +234,57 @@ def test_bulk_archive_action_reports_each_refusal(client, campaign, schema, staf
     assert campaign.status == CampaignStatus.ARCHIVED
 
 
-def test_activity_options_of_the_wrong_type_are_refused_beside_the_field(client, campaign):
-    activity = Activity.objects.non_polymorphic().get(campaign=campaign, key="aud")
-    response = client.get(change_url(campaign))
-    data = _form_data(response)
-    index = next(i for i in range(4) if str(data.get(f"activities-{i}-id")) == str(activity.pk))
-    data[f"activities-{index}-options"] = '{"schema": 12}'
-    response = client.post(change_url(campaign), data)
-    assert response.status_code == 200  # the form again, with the error
-    assert "options.schema: must be of JSON type string" in response.text
-    valid = {
-        "schema": activity.options["schema"],
-        "where": {"field": "points", "op": "gt", "value": 1},
-    }
-    data[f"activities-{index}-options"] = json.dumps(valid)
-    data[f"activities-{index}-type"] = "build_audience"
-    response = client.post(change_url(campaign), data)
+def activity_url(campaign, key):
+    activity = Activity.objects.non_polymorphic().get(campaign=campaign, key=key)
+    return reverse("admin:campaigns_activity_change", args=[activity.pk]), activity
+
+
+def test_activity_page_is_a_form_generated_from_its_option_schema(client, campaign):
+    url, activity = activity_url(campaign, "aud")
+    page = client.get(url)
+    assert page.status_code == 200
+    assert '<select name="option_schema"' in page.text  # a reference: the schemas' names
+    assert 'class="vLargeTextField rule-editor"' in page.text  # the rule, for the rule builder
+    assert 'type="checkbox" name="option_emit_empty"' in page.text
+    assert "Selects the records of a schema" in page.text  # the kind's help
+    data = {"key": "aud", "label": "", "option_schema": activity.options["schema"]}
+    response = client.post(url, {**data, "option_where": "[1]", "option_emit_empty": ""})
+    assert response.status_code == 200  # the form again, the error beside the rule
+    assert response.context["adminform"].form.errors["option_where"] == ["where: must be an object"]
+    rule = json.dumps({"field": "points", "op": "gt", "value": 1})
+    response = client.post(url, {**data, "label": "Big spenders", "option_where": rule})
     assert response.status_code == 302
-    saved = Activity.objects.get(pk=activity.pk)  # still its kind's proxy
-    assert (type(saved).__name__, saved.options["where"]["field"]) == (
-        "BuildAudienceActivity",
-        "points",
-    )
+    assert response["Location"] == change_url(campaign)
+    saved = Activity.objects.get(pk=activity.pk)  # saved in place through the service
+    assert (saved.label, saved.options["where"]["field"]) == ("Big spenders", "points")
 
 
-def test_adding_activities_of_a_proxied_and_a_generic_kind(client, campaign):
-    from django.contrib.contenttypes.models import ContentType
-
-    from campaigns.models import EndActivity
-
-    data = _form_data(client.get(change_url(campaign)))
-    new = {
-        4: (EndActivity, {"key": "extra_end", "options": "{}"}),
-        5: (Activity, {"key": "tell", "type": "alert", "options": '{"subject": "Hi"}'}),
-    }
-    for index, (model, values) in new.items():
-        ct = ContentType.objects.get_for_model(model, for_concrete_model=False)
-        data[f"activities-{index}-polymorphic_ctype"] = ct.pk
-        data[f"activities-{index}-order"] = index
-        data.update({f"activities-{index}-{k}": v for k, v in values.items()})
-    data["activities-TOTAL_FORMS"] = 6
-    response = client.post(change_url(campaign), data)
-    assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
-    added = {a.key: a for a in Activity.objects.filter(campaign=campaign)}
-    assert (type(added["extra_end"]).__name__, added["extra_end"].type) == ("EndActivity", "end")
-    assert (type(added["tell"]).__name__, added["tell"].type) == ("Activity", "alert")
+def test_adding_and_deleting_activities_from_the_campaign_page(client, campaign):
     page = client.get(change_url(campaign))
-    assert "Ends a branch" in page.text  # the end kind's help text on its form
-    grouped = page.text.split('class="campaign-validation errorlist"')[1]
+    add = reverse("admin:campaigns_activity_add")
+    assert f'{add}?campaign={campaign.pk}&amp;type=alert"' in page.text  # the add menu
+    url = f"{add}?campaign={campaign.pk}&type=end"
+    form = client.get(url)
+    assert form.status_code == 200
+    assert "Ends a branch" in form.text  # the kind's help on the page
+    response = client.post(url, {"key": "extra_end", "label": "", "option_signal": ""})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    url = f"{add}?campaign={campaign.pk}&type=alert"
+    response = client.post(
+        url,
+        {"key": "tell", "label": "", "option_users": '["staff"]', "option_groups": "[]",
+         "option_subject": "Hi", "option_message": ""},
+    )  # fmt: skip
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    added = {a.key: a for a in Activity.objects.non_polymorphic().filter(campaign=campaign)}
+    assert (added["extra_end"].type, added["tell"].type) == ("end", "alert")
+    assert added["tell"].options["users"] == ["staff"]
+    grouped = client.get(change_url(campaign)).text.split('class="campaign-validation errorlist"')[
+        1
+    ]
     assert "<strong>extra_end</strong>" in grouped  # no input yet
+    duplicate = client.post(url, {"key": "tell", "option_subject": "Again"})
+    assert "duplicate id" in duplicate.text  # the whole definition is parsed, as a PUT would
 
 
 def _form_data(response):
@@ -310,7 +316,7 @@ def _fields(form):
 @pytest.fixture
 def finished_run(campaign, schema):
     """A succeeded test run built in the database: aud -> check(big) -> done; small skipped."""
-    definition = services.definitions.export(campaign)
+    definition = definitions.export(campaign)
     version = Version.objects.create(campaign=campaign, definition=definition)
     now = timezone.now()
     run = Run.objects.create(
@@ -396,7 +402,7 @@ def test_task_admin_approves_through_the_service(client, finished_run):
         {"action": "reject_selected", "_selected_action": [task.pk]},
         follow=True,
     )
-    assert any("the task is done" in m for m in messages_of(response))
+    assert any("cannot decide a task that is done" in m for m in messages_of(response))
 
 
 def test_run_page_stop_button_stops_a_going_run_and_refuses_a_finished_one(client, finished_run):

@@ -9,7 +9,9 @@ from django.contrib.auth.models import Group, User
 
 from campaigns import services
 from campaigns.activities import registry
+from campaigns.activities.base import Check
 from campaigns.models import ActivityRun, RunStatus
+from config.access import SYSTEM
 from tests.campaigns.conftest import final_run
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]
@@ -93,9 +95,11 @@ def test_live_run_emails_users_and_group_members_with_counts(schema, engine, smt
     controller, inbox = smtp
     point_worker_at(engine, controller)
     engine.worker()
-    campaign = services.create_from_definition(document=alert_campaign(schema, "Alerting"))
+    campaign = services.create_from_definition(
+        document=alert_campaign(schema, "Alerting"), user=SYSTEM
+    )
     assert services.validation_errors(campaign) == []
-    services.publish(campaign=campaign)
+    services.publish(campaign=campaign, user=SYSTEM)
     run = final_run(campaign.runs.get())
     assert run.status == RunStatus.SUCCEEDED, run.error
     tell = ActivityRun.objects.get(run=run, key="tell")
@@ -121,8 +125,10 @@ def test_test_run_sends_nothing(schema, engine, smtp, staff):
     controller, inbox = smtp
     point_worker_at(engine, controller)
     engine.worker()
-    campaign = services.create_from_definition(document=alert_campaign(schema, "Quiet"))
-    run = final_run(services.test_run(campaign=campaign))
+    campaign = services.create_from_definition(
+        document=alert_campaign(schema, "Quiet"), user=SYSTEM
+    )
+    run = final_run(services.test_run(campaign=campaign, user=SYSTEM))
     assert run.status == RunStatus.SUCCEEDED, run.error
     tell = ActivityRun.objects.get(run=run, key="tell")
     assert tell.state["recipients"] == ["ann@example.com", "bob@example.com"]
@@ -136,7 +142,7 @@ def test_options_are_validated(staff):
 
     def errors(**options):
         merged = kind.with_defaults({"users": ["ann"], "subject": "Hi", **options})
-        return {(e["path"], e["message"]) for e in kind.validate_options(merged, "a[3]")}
+        return {(e["path"], e["message"]) for e in kind.check(merged, Check("a[3]"))}
 
     assert errors() == set()
     assert errors(groups=["ops"]) == set()
@@ -145,5 +151,5 @@ def test_options_are_validated(staff):
         ("a[3].groups[1]", "no group named 'nobody'"),
     }
     assert errors(users=[]) == {("a[3]", "give at least one user or group")}
-    assert errors(users=[""]) == {("a[3].users[0]", "must be a name")}
-    assert errors(subject="") == {("a[3].subject", "a subject is required")}
+    assert errors(users=[""]) == {("a[3].users[0]", "no user named ''")}
+    assert errors(subject="") == {("a[3].subject", "must not be empty")}

@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 
 from campaigns import services
 from campaigns.models import ActivityRun, HumanTask, RunStatus
+from config.access import SYSTEM
 from tests.campaigns.conftest import final_run, wait_for
 
 pytestmark = [
@@ -49,9 +50,11 @@ def approvers(transactional_db):
 
 
 def _published_run(schema, name, expires_in="1h"):
-    campaign = services.create_from_definition(document=approval_campaign(schema, name, expires_in))
+    campaign = services.create_from_definition(
+        document=approval_campaign(schema, name, expires_in), user=SYSTEM
+    )
     assert services.validation_errors(campaign) == []
-    services.publish(campaign=campaign)
+    services.publish(campaign=campaign, user=SYSTEM)
     run = campaign.runs.get()
     wait_for(lambda: HumanTask.objects.filter(run=run, status="new").exists(), timeout=30)
     return run, HumanTask.objects.get(run=run)
@@ -91,7 +94,9 @@ def test_left_to_expire(schema, engine, approvers):
 
 def test_test_mode_takes_approved_without_a_task(schema, engine, approvers):
     engine.worker()
-    campaign = services.create_from_definition(document=approval_campaign(schema, "Approval test"))
-    run = final_run(services.test_run(campaign=campaign))
+    campaign = services.create_from_definition(
+        document=approval_campaign(schema, "Approval test"), user=SYSTEM
+    )
+    run = final_run(services.test_run(campaign=campaign, user=SYSTEM))
     assert statuses(run)["yes"] == "succeeded"
     assert not HumanTask.objects.exists()

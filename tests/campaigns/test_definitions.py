@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 
 from campaigns import definitions, services
 from campaigns.activities import registry
+from config.access import SYSTEM
 from config.errors import ValidationFailed
 
 pytestmark = pytest.mark.django_db
@@ -42,11 +43,12 @@ def every_kind(schema_name="customer"):
 
 
 def test_round_trip_fills_defaults_and_is_stable():
-    first = services.create_from_definition(document=every_kind())
+    first = services.create_from_definition(document=every_kind(), user=SYSTEM)
     exported = definitions.export(first)
     assert exported["activities"][3] == {
         "id": "both",
         "type": "combine",
+        "label": "",
         "position": None,
         "operation": "union",
         "primary": None,
@@ -56,11 +58,11 @@ def test_round_trip_fills_defaults_and_is_stable():
     assert exported["activities"][6]["expires_in"] == "1d"
     assert exported["error_policy"] == {"on_error": "stop", "retries": 0, "retry_delay": "1min"}
     assert exported["schedule"]["frequency"] == "asap"
-    second = services.create_from_definition(document=exported)
+    second = services.create_from_definition(document=exported, user=SYSTEM)
     again = definitions.export(second)
     assert second.name == "Everything (copy)"
     assert {**again, "name": exported["name"]} == exported
-    duplicate = services.duplicate(campaign=second)
+    duplicate = services.duplicate(campaign=second, user=SYSTEM)
     assert definitions.export(duplicate)["activities"] == exported["activities"]
 
 
@@ -89,7 +91,7 @@ def test_malformed_documents_are_refused_with_paths(change, path):
     document = every_kind()
     change(document)
     with pytest.raises(ValidationFailed) as caught:
-        services.create_from_definition(document=document)
+        services.create_from_definition(document=document, user=SYSTEM)
     assert path in [e["path"] for e in caught.value.errors]
 
 
@@ -102,7 +104,7 @@ def test_incomplete_draft_is_saved_and_validate_reports_with_paths():
         {"from": "lonely", "to": "orphan"},
         {"from": "aud", "to": "pause"},
     ]
-    campaign = services.create_from_definition(document=document)
+    campaign = services.create_from_definition(document=document, user=SYSTEM)
     errors = {(e["path"], e["message"]) for e in services.validation_errors(campaign)}
     paths = {p for p, _ in errors}
     assert ("activities[5]", "wait takes one input; merge with combine") in errors
@@ -128,7 +130,7 @@ def test_graph_errors_missing_input_and_option_errors():
         ],
         "transitions": [{"from": "w", "to": "t"}],
     }  # fmt: skip
-    campaign = services.create_from_definition(document=document)
+    campaign = services.create_from_definition(document=document, user=SYSTEM)
     errors = {(e["path"], e["message"]) for e in services.validation_errors(campaign)}
     assert ("activities[0]", "missing input") in errors
     assert ("activities[0]", "give either duration or until") in errors

@@ -8,8 +8,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from audiences import demo as audience_demo
-from campaigns import demo, services
+from campaigns import definitions, demo, services
 from campaigns.models import Campaign, RunStatus
+from config.access import SYSTEM
 from tests.campaigns.conftest import final_run
 
 pytestmark = [
@@ -132,13 +133,13 @@ def test_imported_example_test_runs_to_succeeded_with_sql_counts(seeded, engine,
     imported, document = import_through_command(
         Campaign.objects.get(name=demo.NAME), tmp_path, capsys
     )
-    exported = services.definitions.export(imported)
+    exported = definitions.export(imported)
     assert {**exported, "name": document["name"]} == document
     expected = expected_counts()
     assert expected[("size_check", "large", "sign_off")] >= 10, "the data takes the large branch"
     assert expected[("buyers", "out", "buyers_fork")] > 0
 
-    run = final_run(services.test_run(campaign=imported), timeout=75)
+    run = final_run(services.test_run(campaign=imported, user=SYSTEM), timeout=75)
 
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert counts(run) == expected

@@ -7,6 +7,7 @@ from django.db import connection
 
 from campaigns import services
 from campaigns.models import ActivityRun, RunStatus
+from config.access import SYSTEM
 from tests.campaigns.conftest import final_run, wait_for
 
 pytestmark = [
@@ -83,8 +84,8 @@ def test_flow_counts_match_sql(schema, engine):
     table = f"data_{schema.name}"
     engine.worker()
     engine.worker()
-    campaign = services.create_from_definition(document=flow(schema))
-    run = final_run(services.test_run(campaign=campaign))
+    campaign = services.create_from_definition(document=flow(schema), user=SYSTEM)
+    run = final_run(services.test_run(campaign=campaign, user=SYSTEM))
     assert run.status == RunStatus.SUCCEEDED, run.error
     fr = sql_count(f"SELECT count(*) FROM {table} WHERE country = 'FR'")
     both = sql_count(f"SELECT count(*) FROM {table} WHERE country IN ('FR', 'DE')")
@@ -124,9 +125,9 @@ def test_untaken_branch_feeding_and_join_and_combine_is_skipped(schema, engine):
         {"from": "join", "to": "joined"},
     ]
     engine.worker()
-    campaign = services.create_from_definition(document=document)
+    campaign = services.create_from_definition(document=document, user=SYSTEM)
     assert services.validation_errors(campaign) == []
-    run = final_run(services.test_run(campaign=campaign, variables={"country": "DE"}))
+    run = final_run(services.test_run(campaign=campaign, variables={"country": "DE"}, user=SYSTEM))
     assert run.status == RunStatus.SUCCEEDED, run.error
     statuses = dict(run.activity_runs.values_list("key", "status"))
     assert statuses["big_fork"] == "skipped"
@@ -154,8 +155,8 @@ def slow_campaign(schema, seconds, name="Slow"):
 def test_kill_9_mid_step_is_taken_over(schema, engine):
     worker = engine.worker()
     engine.tick()
-    campaign = services.create_from_definition(document=slow_campaign(schema, 6))
-    run = services.test_run(campaign=campaign)
+    campaign = services.create_from_definition(document=slow_campaign(schema, 6), user=SYSTEM)
+    run = services.test_run(campaign=campaign, user=SYSTEM)
     wait_for(lambda: ActivityRun.objects.filter(run=run, key="nap", status="running").exists())
     assert engine.kill(worker), "the step runs in a work horse"
     engine.worker()
@@ -171,8 +172,8 @@ def test_kill_9_mid_step_is_taken_over(schema, engine):
 def test_lost_redis_mid_test_run(schema, engine):
     """Jobs enqueued while no worker runs are wiped; the tick re-sends them."""
     engine.tick()
-    campaign = services.create_from_definition(document=slow_campaign(schema, 1))
-    run = services.test_run(campaign=campaign)
+    campaign = services.create_from_definition(document=slow_campaign(schema, 1), user=SYSTEM)
+    run = services.test_run(campaign=campaign, user=SYSTEM)
     engine.flush_redis()
     engine.worker()
     run = final_run(run)
@@ -185,8 +186,8 @@ def test_lost_redis_during_wait_of_live_run(schema, engine):
     engine.tick()
     document = slow_campaign(schema, 0, name="Waiting")
     document["activities"][1] = {"id": "nap", "type": "wait", "duration": "4s"}
-    campaign = services.create_from_definition(document=document)
-    services.publish(campaign=campaign)
+    campaign = services.create_from_definition(document=document, user=SYSTEM)
+    services.publish(campaign=campaign, user=SYSTEM)
     run = campaign.runs.get()
     wait_for(lambda: ActivityRun.objects.filter(run=run, key="nap", status="waiting").exists())
     engine.flush_redis()

@@ -6,6 +6,7 @@ import pytest
 
 from campaigns import services
 from campaigns.models import ActivityRun, RunStatus
+from config.access import SYSTEM
 from tests.campaigns.conftest import final_run, wait_for
 
 pytestmark = [
@@ -40,8 +41,10 @@ def failing(schema, name, policy):
 def test_retries_then_stop_fails_the_run(schema, engine):
     engine.worker()
     policy = {"on_error": "stop", "retries": 1, "retry_delay": "1s"}
-    campaign = services.create_from_definition(document=failing(schema, "Stops", policy))
-    run = final_run(services.test_run(campaign=campaign))
+    campaign = services.create_from_definition(
+        document=failing(schema, "Stops", policy), user=SYSTEM
+    )
+    run = final_run(services.test_run(campaign=campaign, user=SYSTEM))
     assert run.status == RunStatus.FAILED
     bad = ActivityRun.objects.get(run=run, key="bad")
     assert (bad.status, bad.attempt) == ("failed", 2)
@@ -52,8 +55,10 @@ def test_retries_then_stop_fails_the_run(schema, engine):
 def test_ignore_skips_what_depends_on_the_failure(schema, engine):
     engine.worker()
     policy = {"on_error": "ignore", "retries": 0}
-    campaign = services.create_from_definition(document=failing(schema, "Ignores", policy))
-    run = final_run(services.test_run(campaign=campaign))
+    campaign = services.create_from_definition(
+        document=failing(schema, "Ignores", policy), user=SYSTEM
+    )
+    run = final_run(services.test_run(campaign=campaign, user=SYSTEM))
     assert run.status == RunStatus.SUCCEEDED
     statuses = dict(run.activity_runs.values_list("key", "status"))
     assert statuses["bad"] == "failed"
@@ -65,8 +70,8 @@ def test_stop_cancels_pending_and_waiting(schema, engine, api_client):
     engine.worker()
     document = failing(schema, "Stopped", {})
     document["activities"][2] = {"id": "bad", "type": "wait", "duration": "1h"}
-    campaign = services.create_from_definition(document=document)
-    services.publish(campaign=campaign)
+    campaign = services.create_from_definition(document=document, user=SYSTEM)
+    services.publish(campaign=campaign, user=SYSTEM)
     run = campaign.runs.get()
     wait_for(lambda: ActivityRun.objects.filter(run=run, key="bad", status="waiting").exists())
     response = api_client.post(f"/api/runs/{run.pk}/stop/")
@@ -82,18 +87,18 @@ def test_pause_lets_the_step_finish_and_resume_goes_on(schema, engine):
     engine.worker()
     document = failing(schema, "Paused", {})
     document["activities"][2] = {"id": "bad", "type": "slow", "seconds": 3}
-    campaign = services.create_from_definition(document=document)
-    services.publish(campaign=campaign)
+    campaign = services.create_from_definition(document=document, user=SYSTEM)
+    services.publish(campaign=campaign, user=SYSTEM)
     run = campaign.runs.get()
     wait_for(lambda: ActivityRun.objects.filter(run=run, key="bad", status="running").exists())
-    services.pause(campaign=campaign)
+    services.pause(campaign=campaign, user=SYSTEM)
     wait_for(lambda: ActivityRun.objects.filter(run=run, key="bad", status="succeeded").exists())
     time.sleep(2)
     after = ActivityRun.objects.get(run=run, key="after_bad")
     assert (after.status, after.attempt) == ("pending", 0)
     run.refresh_from_db()
     assert run.status == RunStatus.PAUSED
-    services.resume(campaign=campaign)
+    services.resume(campaign=campaign, user=SYSTEM)
     run = final_run(run)
     assert run.status == RunStatus.SUCCEEDED
     campaign.refresh_from_db()

@@ -1,0 +1,79 @@
+"""Checks that follow the widget hints of option schemas (``campaigns.activities.options``), so a
+kind that declares a rule, a duration or a reference gets it validated without code of its own.
+
+``widget_errors(kind, options, check)`` walks the options with the kind's schema and checks every
+non-null value whose schema has an ``x-widget`` listed in ``CHECKERS``: ``rule`` (against the
+schema its ``x-rule-schema`` names, with the inbound shape's columns as ``target.ALIAS``),
+``duration``, and the references ``schema``, ``audience``, ``group``, ``user`` (by name: design
+5.4 keeps database ids out of definitions). A new widget is one entry in ``CHECKERS``.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from audiences import durations, rules
+from audiences.models import SavedAudience, Schema
+from campaigns.activities import options as schema_tools
+
+
+def _rule_schema(node, options, check):
+    """The schema name a rule applies to, or None when it is not known (reported elsewhere)."""
+    source = node.get("x-rule-schema", "schema")
+    if source == "inbound":
+        return check.input.schema if check.input else None
+    name = options.get(source)
+    return name if isinstance(name, str) and _exists(Schema, name=name) else None
+
+
+def _exists(model, **lookup):
+    return model.objects.filter(**lookup).exists()
+
+
+def _rule(node, value, path, options, check):
+    schema = _rule_schema(node, options, check)
+    if schema is None:
+        return []
+    targets = check.input.columns if check.input and check.input.schema == schema else None
+    return rules.check(
+        schema=schema, where=value, var_types=check.variables, targets=targets, path=path
+    )
+
+
+def _duration(node, value, path, options, check):
+    try:
+        durations.parse(value, path=path)
+    except durations.DurationError as exc:
+        return [{"path": exc.path, "message": exc.message}]
+    return []
+
+
+def _reference(model, field, noun):
+    def checker(node, value, path, options, check):
+        if isinstance(value, str) and _exists(model, **{field: value}):
+            return []
+        return [{"path": path, "message": f"no {noun} named {value!r}"}]
+
+    return checker
+
+
+def _user(node, value, path, options, check):
+    return _reference(get_user_model(), "username", "user")(node, value, path, options, check)
+
+
+CHECKERS = {
+    "rule": _rule,
+    "duration": _duration,
+    "schema": _reference(Schema, "name", "schema"),
+    "audience": _reference(SavedAudience, "name", "saved audience"),
+    "group": _reference(Group, "name", "group"),
+    "user": _user,
+}
+
+
+def widget_errors(kind, options: dict, check) -> list[dict]:
+    found = []
+    for node, value, path in schema_tools.walk(kind.options, options, check.path):
+        checker = CHECKERS.get(node.get("x-widget"))
+        if checker is not None and value is not None:
+            found += checker(node, value, path, options, check)
+    return found

@@ -1,0 +1,224 @@
+"""REST endpoints for runs, their transition records, human tasks and the activity kinds
+(design 6). Views only parse the request and call ``campaigns.reads`` and ``campaigns.services``."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from campaigns import reads, services
+from campaigns.activities import registry
+from campaigns.models import HumanTask, HumanTaskStatus, Run
+from campaigns.openapi import page_of
+from config.api.pagination import PageNumberPagination
+from config.errors import ValidationFailed
+
+RUN = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "campaign": {"type": "integer"},
+        "version": {"type": "integer", "nullable": True},
+        "status": {"type": "string"},
+        "test": {"type": "boolean"},
+        "variables": {"type": "object", "additionalProperties": True},
+        "activities": {"type": "object", "additionalProperties": {"type": "object"}},
+        "transitions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "from": {"type": "string"},
+                    "port": {"type": "string"},
+                    "to": {"type": "string"},
+                    "count": {"type": "integer", "nullable": True},
+                    "state": {"type": "string", "enum": ["pending", "carried", "nothing"]},
+                },
+            },
+        },
+    },
+}
+TASK = {"type": "object", "additionalProperties": {}}
+
+
+def run_data(run):
+    """The run as design 6 shows it, with a count on every transition (null: carried nothing)."""
+    activities = {
+        key: {
+            "type": ar.type,
+            "status": ar.status,
+            "attempt": ar.attempt,
+            "started_at": ar.started_at,
+            "finished_at": ar.finished_at,
+            "error": ar.error,
+            "counts": ar.counts,
+        }
+        for key, ar in reads.activities(run).items()
+    }
+    return {
+        "id": run.pk,
+        "campaign": run.campaign_id,
+        "version": run.version.number,
+        "status": run.status,
+        "test": run.test,
+        "variables": run.variables,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "error": run.error,
+        "activities": activities,
+        "transitions": reads.transitions(run),
+    }
+
+
+def task_data(task):
+    return {
+        "id": task.pk,
+        "kind": task.kind,
+        "status": task.status,
+        "title": task.title,
+        "message": task.message,
+        "group": task.group.name if task.group else None,
+        "assignee": task.assignee_id,
+        "decision": task.decision,
+        "comment": task.comment,
+        "due_at": task.due_at,
+        "run": task.run_id,
+        "activity": task.activity_run.key if task.activity_run else None,
+    }
+
+
+def _int_param(request, name):
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return None
+    if not value.isdigit():
+        raise ValidationFailed([{"path": name, "message": "must be a positive integer"}])
+    return int(value)
+
+
+class RunViewSet(viewsets.ViewSet):
+    """Runs, newest first (``?campaign=ID``), their activities, counts and transition records."""
+
+    queryset = Run.objects.all()
+    lookup_value_regex = r"\d+"
+
+    @extend_schema(
+        operation_id="runs_list",
+        parameters=[OpenApiParameter("campaign", int, required=False)],
+        responses={200: page_of(RUN)},
+    )
+    def list(self, request):
+        runs = Run.objects.select_related("version")
+        campaign = _int_param(request, "campaign")
+        if campaign is not None:
+            runs = runs.filter(campaign_id=campaign)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(runs, request, view=self)
+        return paginator.get_paginated_response([run_data(r) for r in page])
+
+    @extend_schema(responses={200: RUN})
+    def retrieve(self, request, pk=None):
+        return Response(run_data(get_object_or_404(Run.objects.select_related("version"), pk=pk)))
+
+    @extend_schema(request=None, responses={200: RUN})
+    @action(detail=True, methods=["post"])
+    def stop(self, request, pk=None):
+        run = services.stop_run(run=get_object_or_404(Run, pk=pk), user=request.user)
+        return Response(run_data(run))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("page", int, required=False),
+            OpenApiParameter("page_size", int, required=False),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"transitions/(?P<source>[a-z0-9_]+)/(?P<port>[a-z0-9_]+)/records",
+    )
+    def records(self, request, pk=None, source=None, port=None):
+        run = get_object_or_404(Run.objects.select_related("version"), pk=pk)
+        found = reads.rows(
+            run,
+            source,
+            port,
+            user=request.user,
+            page=_int_param(request, "page") or 1,
+            page_size=_int_param(request, "page_size") or 50,
+        )
+        return Response(
+            {
+                "count": found.count,
+                "page": found.page,
+                "pages": found.pages,
+                "columns": found.columns,
+                "results": found.rows,
+            }
+        )
+
+
+class TaskViewSet(viewsets.ViewSet):
+    """Human tasks; ``approve/`` and ``reject/`` decide one with a comment."""
+
+    queryset = HumanTask.objects.all()
+    lookup_value_regex = r"\d+"
+
+    @extend_schema(
+        operation_id="tasks_list",
+        parameters=[
+            OpenApiParameter("status", str, required=False, enum=list(HumanTaskStatus.values))
+        ],
+        responses={200: page_of(TASK)},
+    )
+    def list(self, request):
+        tasks = HumanTask.objects.select_related("group", "activity_run")
+        wanted = request.query_params.get("status")
+        if wanted:
+            if wanted not in HumanTaskStatus.values:
+                choices = ", ".join(HumanTaskStatus.values)
+                raise ValidationFailed([{"path": "status", "message": f"one of {choices}"}])
+            tasks = tasks.filter(status=wanted)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(tasks, request, view=self)
+        return paginator.get_paginated_response([task_data(t) for t in page])
+
+    @extend_schema(responses={200: TASK})
+    def retrieve(self, request, pk=None):
+        return Response(task_data(get_object_or_404(HumanTask, pk=pk)))
+
+    def _decide(self, request, pk, decision):
+        data = request.data if isinstance(request.data, dict) else {}
+        task = services.decide_task(
+            task=get_object_or_404(HumanTask, pk=pk),
+            user=request.user,
+            decision=decision,
+            comment=str(data.get("comment") or ""),
+        )
+        return Response(task_data(task))
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: TASK})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._decide(request, pk, "approved")
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: TASK})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._decide(request, pk, "rejected")
+
+
+class KindsView(APIView):
+    """The activity registry (design 6): each kind's option schema, ports, inputs and help, for
+    the canvas palette and clients. Generated from the kinds; never written by hand."""
+
+    permission_model = None
+
+    @extend_schema(operation_id="kinds_list", responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        return Response({"kinds": [kind.reference() for kind in registry.all()]})

@@ -1,0 +1,157 @@
+"""The lifecycle table (design 9): for each action, the object it acts on, the states where it
+applies, the permission it needs and the service that does it. Nothing else decides this: the
+services call ``check`` (so the admin, the API and commands behave the same), the admin shows the
+buttons ``available`` returns, the API answers 403 / 409 with the messages of ``check``.
+
+``check(name, obj, user)`` raises ``Forbidden`` (403, naming the permission) when ``user`` lacks
+the action's permission, else ``Conflict`` (409, naming the state) when the action does not apply
+to ``obj`` in its state. The permission is checked first: a user who may not act learns nothing
+about the state. ``available(obj, user) -> [Action]`` lists what ``user`` may do to ``obj`` now.
+
+States are the object's ``status``; campaign actions may also need the draft graph to be
+``editable`` (a draft, or a published campaign with a revision open, design 9: the live schedule
+keeps using the last published version while the revision is edited) or not. Later issues add
+their actions (send confirmation, proofs, policies...) as rows here, each with its codename.
+"""
+
+from dataclasses import dataclass
+
+from campaigns.models import CampaignStatus as C
+from campaigns.models import HumanTaskStatus as T
+from campaigns.models import RunStatus as R
+from config.access import require
+from config.errors import Conflict
+
+PUBLISHED = (C.SCHEDULED, C.LIVE, C.PAUSED)
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str  # the button
+    doing: str  # the first words of a refusal: "Publishing needs ..."
+    subject: str  # campaign | run | task
+    states: tuple
+    permission: str
+    service: str  # dotted path of the service function
+    editable: bool | None = None  # campaigns: needs an editable draft graph (True), or none (False)
+    help: str = ""
+
+    def applies(self, obj) -> bool:
+        if obj.status not in self.states:
+            return False
+        if self.editable is not None and editable(obj) != self.editable:
+            return False
+        return _condition_holds(self, obj)
+
+
+def editable(campaign) -> bool:
+    """A draft, or a published campaign with a revision open."""
+    return campaign.status == C.DRAFT or campaign.revision_opened_at is not None
+
+
+def _condition_holds(action, obj):
+    if action.name == "trigger":
+        from campaigns.versions import live_schedule
+
+        return live_schedule(obj).get("frequency") == "signal"
+    return True
+
+
+def _row(name, label, doing, subject, states, permission, service, editable=None, help=""):
+    return Action(name, label, doing, subject, tuple(states), permission, service, editable, help)
+
+
+EVERY_STATE = tuple(C.values)
+RUN_GOING = (R.PENDING, R.RUNNING, R.WAITING, R.PAUSED)
+# name, button, refusal words, subject, states, permission, service, editable, help
+TABLE = [
+    _row("edit", "Edit", "Editing", "campaign", (C.DRAFT, *PUBLISHED),
+         "campaigns.change_campaign", "campaigns.services.replace_definition", True,
+         "Change the definition (a draft, or an open revision)."),
+    _row("test_run", "Test run", "Test-running", "campaign", (C.DRAFT, *PUBLISHED),
+         "campaigns.test_run_campaign", "campaigns.services.test_run", None,
+         "Compute every count of the current definition; nothing is sent."),
+    _row("publish", "Publish", "Publishing", "campaign", (C.DRAFT, *PUBLISHED),
+         "campaigns.publish_campaign", "campaigns.services.publish", True,
+         "Number a new version and start (or keep) its schedule."),
+    _row("revise", "Revise", "Revising", "campaign", PUBLISHED,
+         "campaigns.change_campaign", "campaigns.services.revise", False,
+         "Open a revision; launches keep the last published version until it is published."),
+    _row("discard_revision", "Discard revision", "Discarding a revision", "campaign", PUBLISHED,
+         "campaigns.change_campaign", "campaigns.services.discard_revision", True,
+         "Drop the open revision's changes."),
+    _row("pause", "Pause", "Pausing", "campaign", (C.LIVE, C.SCHEDULED),
+         "campaigns.operate_campaign", "campaigns.services.pause", None,
+         "Hold the runs and the schedule."),
+    _row("resume", "Resume", "Resuming", "campaign", (C.PAUSED,),
+         "campaigns.operate_campaign", "campaigns.services.resume", None,
+         "Continue the runs and the schedule."),
+    _row("stop", "Stop", "Stopping", "campaign", (*PUBLISHED, C.PENDING_APPROVAL),
+         "campaigns.operate_campaign", "campaigns.services.stop", None,
+         "End the campaign and every run still going."),
+    _row("close", "Close", "Closing", "campaign", PUBLISHED,
+         "campaigns.operate_campaign", "campaigns.services.close", None,
+         "Start no new runs; runs still going finish."),
+    _row("duplicate", "Duplicate", "Duplicating", "campaign", EVERY_STATE,
+         "campaigns.add_campaign", "campaigns.services.duplicate", None,
+         "A new draft with the same definition."),
+    _row("archive", "Archive", "Archiving", "campaign", (C.DRAFT, C.COMPLETED, C.CLOSED, C.STOPPED),
+         "campaigns.archive_campaign", "campaigns.services.archive", None,
+         "Put a finished campaign away."),
+    _row("trigger", "Trigger", "Triggering", "campaign", (C.LIVE,),
+         "campaigns.trigger_campaign", "campaigns.services.trigger", None,
+         "Start a run of a live signal campaign."),
+    _row("stop_run", "Stop run", "Stopping a run", "run", RUN_GOING,
+         "campaigns.operate_campaign", "campaigns.services.stop_run", None,
+         "End this run; what is pending is cancelled."),
+    _row("decide_task", "Decide", "Deciding a task", "task", (T.NEW, T.ASSIGNED),
+         "campaigns.decide_task", "campaigns.services.decide_task", None,
+         "Approve or reject a task of one of your groups."),
+]  # fmt: skip
+ACTIONS = {action.name: action for action in TABLE}
+
+
+def _state_words(obj):
+    words = str(obj.status).replace("_", " ")
+    if getattr(obj, "revision_opened_at", None) is not None:
+        words += " with a revision open"
+    return words
+
+
+VERBS = {
+    "test_run": "test-run",
+    "discard_revision": "discard the revision of",
+    "stop_run": "stop",
+    "decide_task": "decide",
+}
+
+
+def _refusal(action, obj):
+    noun = {"campaign": "a campaign", "run": "a run", "task": "a task"}[action.subject]
+    verb = VERBS.get(action.name, action.label.lower())
+    if obj.status in action.states and action.name == "trigger":
+        return "only a live signal campaign can be triggered"
+    if obj.status in action.states and action.editable:
+        return f"cannot {verb} {noun} that is {_state_words(obj)}: revise it first"
+    return f"cannot {verb} {noun} that is {_state_words(obj)}"
+
+
+def check(name: str, obj, user) -> Action:
+    """Refuse (Forbidden, then Conflict) unless ``user`` may do action ``name`` to ``obj`` now."""
+    action = ACTIONS[name]
+    require(user, action.permission, action.doing)
+    if not action.applies(obj):
+        raise Conflict(_refusal(action, obj))
+    return action
+
+
+def available(obj, user, subject="campaign") -> list[Action]:
+    """The actions of ``subject`` that ``user`` may do to ``obj`` in its current state."""
+    from config.access import allowed
+
+    return [
+        action
+        for action in TABLE
+        if action.subject == subject and action.applies(obj) and allowed(user, action.permission)
+    ]

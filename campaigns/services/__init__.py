@@ -1,0 +1,36 @@
+"""Campaign operations (design 9): keyword-only functions, each in a transaction, taking the
+acting ``user`` (a user, or ``config.access.SYSTEM`` for the product itself), enforcing the
+lifecycle table (``campaigns.lifecycle``: permission, then state) and auditing through
+``config.audit.log_change``. They raise the domain errors of ``config.errors`` only.
+
+- ``editing``: create, replace, revise, discard a revision, duplicate, validation errors;
+- ``running``: test runs, publish, launches, pause, resume, stop, close, archive, trigger;
+- ``tasks``: deciding human tasks.
+"""
+
+from campaigns.services.editing import (  # noqa: F401
+    create_from_definition,
+    discard_revision,
+    duplicate,
+    remove_activity,
+    replace_definition,
+    revise,
+    save_activity,
+    unique_name,
+    validation_errors,
+)
+from campaigns.services.running import (  # noqa: F401
+    ACTIVE_RUNS,
+    archive,
+    close,
+    launch_due,
+    pause,
+    publish,
+    resume,
+    start_run,
+    stop,
+    stop_run,
+    test_run,
+    trigger,
+)
+from campaigns.services.tasks import decide_task  # noqa: F401

@@ -1,0 +1,138 @@
+"""Editing a campaign's definition: create, replace (a draft, or an open revision), revise,
+discard a revision, duplicate. See ``campaigns.services``."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns import definitions, graph, lifecycle
+from campaigns.models import Campaign
+from campaigns.versions import latest_version
+from config.access import real_user, require
+from config.audit import log_change
+
+
+def unique_name(name, exclude=None):
+    """``name``, or ``name (copy)``, ``name (copy 2)``... when taken (design 5.0)."""
+    taken = Campaign.objects.exclude(pk=getattr(exclude, "pk", None))
+    candidate, n = name, 1
+    while taken.filter(name=candidate).exists():
+        candidate = f"{name} (copy)" if n == 1 else f"{name} (copy {n})"
+        n += 1
+    return candidate
+
+
+def locked(campaign) -> Campaign:
+    """The campaign's row, locked for the rest of the transaction."""
+    return Campaign.objects.select_for_update().get(pk=campaign.pk)
+
+
+@transaction.atomic
+def create_from_definition(*, document, user) -> Campaign:
+    require(user, "campaigns.add_campaign", "Creating a campaign")
+    definition = definitions.parse(document)
+    campaign = Campaign.objects.create(name=unique_name(definition["name"]), owner=real_user(user))
+    definitions.save(campaign=campaign, definition=definition)
+    log_change(user=user, obj=campaign, action="add", message="Created from a definition.")
+    return campaign
+
+
+@transaction.atomic
+def replace_definition(*, campaign, document, user) -> Campaign:
+    """The new definition of a draft, or of a published campaign's open revision."""
+    campaign = locked(campaign)
+    lifecycle.check("edit", campaign, user)
+    definition = definitions.parse(document)
+    if definition["name"] != campaign.name:
+        campaign.name = unique_name(definition["name"], exclude=campaign)
+    definitions.save(campaign=campaign, definition=definition)
+    log_change(user=user, obj=campaign, action="change", message="Definition replaced.")
+    return campaign
+
+
+def _renamed(transitions, old, new):
+    for t in transitions:
+        for end in ("from", "to"):
+            if t.get(end) == old:
+                t[end] = new
+    return transitions
+
+
+@transaction.atomic
+def save_activity(*, campaign, user, activity, replaces=None) -> Campaign:
+    """Add ``activity`` (``{"id", "type", "label", "position", **options}``) to the editable
+    definition, or replace the activity whose id is ``replaces`` (its transitions follow a new
+    id). The whole definition goes through ``definitions.parse``, as a ``PUT`` would."""
+    campaign = locked(campaign)
+    lifecycle.check("edit", campaign, user)
+    document = definitions.export(campaign)
+    items = document["activities"]
+    ids = [item["id"] for item in items]
+    if replaces in ids:
+        items[ids.index(replaces)] = activity
+        _renamed(document["transitions"], replaces, activity.get("id"))
+    else:
+        items.append(activity)
+    definitions.save(campaign=campaign, definition=definitions.parse(document))
+    log_change(
+        user=user, obj=campaign, action="change", message=f"Activity {activity.get('id')} saved."
+    )
+    return campaign
+
+
+@transaction.atomic
+def remove_activity(*, campaign, user, key) -> Campaign:
+    """Remove an activity and its transitions from the editable definition."""
+    campaign = locked(campaign)
+    lifecycle.check("edit", campaign, user)
+    document = definitions.export(campaign)
+    document["activities"] = [a for a in document["activities"] if a["id"] != key]
+    document["transitions"] = [
+        t for t in document["transitions"] if key not in (t["from"], t["to"])
+    ]
+    definitions.save(campaign=campaign, definition=definitions.parse(document))
+    log_change(user=user, obj=campaign, action="change", message=f"Activity {key} removed.")
+    return campaign
+
+
+def validation_errors(campaign) -> list[dict]:
+    return graph.validate(definitions.export(campaign))
+
+
+@transaction.atomic
+def revise(*, campaign, user) -> Campaign:
+    """Open a revision: the draft graph becomes editable; launches keep the published version."""
+    campaign = locked(campaign)
+    lifecycle.check("revise", campaign, user)
+    version = latest_version(campaign)
+    if version is not None:
+        definitions.save(campaign=campaign, definition=version.definition)
+    campaign.revision_opened_at, campaign.revision_opened_by = timezone.now(), real_user(user)
+    campaign.save(update_fields=["revision_opened_at", "revision_opened_by"])
+    number = version.number if version else 0
+    log_change(
+        user=user, obj=campaign, action="change", message=f"Revision of version {number} opened."
+    )
+    return campaign
+
+
+@transaction.atomic
+def discard_revision(*, campaign, user) -> Campaign:
+    """Close the open revision; the draft graph returns to the last published version."""
+    campaign = locked(campaign)
+    lifecycle.check("discard_revision", campaign, user)
+    version = latest_version(campaign)
+    if version is not None:
+        definitions.save(campaign=campaign, definition=version.definition)
+        campaign.name = unique_name(version.definition["name"], exclude=campaign)
+    campaign.revision_opened_at, campaign.revision_opened_by = None, None
+    campaign.save()
+    log_change(user=user, obj=campaign, action="change", message="Revision discarded.")
+    return campaign
+
+
+@transaction.atomic
+def duplicate(*, campaign, user) -> Campaign:
+    lifecycle.check("duplicate", campaign, user)
+    copy = create_from_definition(document=definitions.export(campaign), user=user)
+    log_change(user=user, obj=campaign, action="change", message=f"Duplicated as {copy}.")
+    return copy

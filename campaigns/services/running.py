@@ -1,0 +1,236 @@
+"""Running a campaign: test runs, publication, launches, pause, resume, stop, close, archive,
+trigger. See ``campaigns.services``; which action applies when is ``campaigns.lifecycle``.
+
+Lifecycle (design 5.4, 6, 9): draft -> (test runs) -> publish -> live | scheduled -> paused <->
+live; live -> completed (a one-off's run ended) | closed (recurring/signal: no new runs) |
+stopped; draft and finished states -> archived. A published campaign changes through a revision
+(``editing.revise``): publishing it numbers the next version, which later launches use; runs in
+flight keep their version.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from campaigns import definitions, graph, lifecycle
+from campaigns import variables as campaign_variables
+from campaigns.engine import jobs, progress
+from campaigns.models import Campaign, CampaignStatus, Run, RunStatus, Version
+from campaigns.services.editing import locked
+from campaigns.versions import latest_version
+from config.access import SYSTEM, real_user
+from config.audit import log_change
+from config.errors import Conflict, TooSoon, ValidationFailed
+
+C = CampaignStatus
+ACTIVE_RUNS = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING)
+
+
+def _valid_definition(campaign):
+    definition = definitions.export(campaign)
+    errors = graph.validate(definition)
+    if errors:
+        raise ValidationFailed(errors)
+    return definition
+
+
+def start_run(*, campaign, version, user, variables=None, test=False, source="") -> Run:
+    """A new run bound to ``version``; its entry activities are enqueued on commit."""
+    values = campaign_variables.resolve(version.definition["variables"], variables)
+    run = Run.objects.create(
+        campaign=campaign,
+        version=version,
+        test=test,
+        variables=values,
+        started_by=real_user(user),
+        trigger=source,
+    )
+    jobs.enqueue_due(progress.start(run))
+    return run
+
+
+@transaction.atomic
+def test_run(*, campaign, user, variables=None) -> Run:
+    """A test run of the current draft (or open revision), bound to an unnumbered snapshot."""
+    campaign = locked(campaign)
+    lifecycle.check("test_run", campaign, user)
+    definition = _valid_definition(campaign)
+    version = Version.objects.create(
+        campaign=campaign, definition=definition, created_by=real_user(user)
+    )
+    run = start_run(
+        campaign=campaign, version=version, variables=variables, test=True, user=user, source="test"
+    )
+    log_change(user=user, obj=campaign, action="change", message=f"Test run {run.pk} started.")
+    return run
+
+
+def _first_launch(schedule):
+    if schedule.get("frequency") != "once":
+        return None
+    at = datetime.fromisoformat(schedule["at"])
+    if timezone.is_naive(at):
+        from zoneinfo import ZoneInfo
+
+        at = at.replace(tzinfo=ZoneInfo(schedule.get("timezone") or settings.TIME_ZONE))
+    return at
+
+
+def _number(campaign, definition, user):
+    number = (campaign.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    return Version.objects.create(
+        campaign=campaign, number=number, definition=definition, created_by=real_user(user)
+    )
+
+
+def _go_live(campaign, version, user):
+    """The first publication: scheduled for a future one-off launch, else live (and run)."""
+    launch = _first_launch(version.definition["schedule"])
+    if launch is not None and launch > timezone.now():
+        campaign.status, campaign.next_launch_at = C.SCHEDULED, launch
+        return
+    campaign.status = C.LIVE
+    if version.definition["schedule"]["frequency"] != "signal":
+        start_run(campaign=campaign, version=version, user=user, source="publish")
+
+
+def _close_revision(campaign, version):
+    """Publishing a revision: the schedule continues with the new version."""
+    campaign.revision_opened_at, campaign.revision_opened_by = None, None
+    launch = _first_launch(version.definition["schedule"])
+    if campaign.status == C.SCHEDULED and launch is not None:
+        campaign.next_launch_at = launch
+
+
+@transaction.atomic
+def publish(*, campaign, user) -> Campaign:
+    """Number a new version of a valid draft (or open revision) and start its schedule."""
+    campaign = locked(campaign)
+    lifecycle.check("publish", campaign, user)
+    definition = _valid_definition(campaign)
+    version = _number(campaign, definition, user)
+    if campaign.status == C.DRAFT:
+        _go_live(campaign, version, user)
+    else:
+        _close_revision(campaign, version)
+    campaign.save()
+    log_change(
+        user=user, obj=campaign, action="change", message=f"Published version {version.number}."
+    )
+    return campaign
+
+
+@transaction.atomic
+def launch_due() -> int:
+    """Start the run of every scheduled campaign whose launch time passed (the tick calls it)."""
+    launched = 0
+    due = Campaign.objects.select_for_update(skip_locked=True).filter(
+        status=C.SCHEDULED, next_launch_at__lte=timezone.now()
+    )
+    for campaign in due:
+        campaign.status, campaign.next_launch_at = C.LIVE, None
+        campaign.save(update_fields=["status", "next_launch_at"])
+        start_run(
+            campaign=campaign, version=latest_version(campaign), user=SYSTEM, source="schedule"
+        )
+        launched += 1
+    return launched
+
+
+def _runs(campaign, statuses):
+    return Run.objects.select_for_update().filter(campaign=campaign, status__in=statuses)
+
+
+@transaction.atomic
+def pause(*, campaign, user) -> Campaign:
+    campaign = locked(campaign)
+    lifecycle.check("pause", campaign, user)
+    campaign.status = C.PAUSED
+    campaign.save(update_fields=["status"])
+    _runs(campaign, ACTIVE_RUNS).filter(test=False).update(status=RunStatus.PAUSED)
+    log_change(user=user, obj=campaign, action="change", message="Paused.")
+    return campaign
+
+
+@transaction.atomic
+def resume(*, campaign, user) -> Campaign:
+    campaign = locked(campaign)
+    lifecycle.check("resume", campaign, user)
+    future = campaign.next_launch_at and campaign.next_launch_at > timezone.now()
+    campaign.status = C.SCHEDULED if future else C.LIVE
+    campaign.save(update_fields=["status"])
+    for run in _runs(campaign, (RunStatus.PAUSED,)):
+        run.status = RunStatus.RUNNING
+        run.save(update_fields=["status"])
+        jobs.enqueue_due(progress.resumable(run))
+    log_change(user=user, obj=campaign, action="change", message="Resumed.")
+    return campaign
+
+
+@transaction.atomic
+def stop(*, campaign, user) -> Campaign:
+    campaign = locked(campaign)
+    lifecycle.check("stop", campaign, user)
+    campaign.status, campaign.next_launch_at = C.STOPPED, None
+    campaign.save(update_fields=["status", "next_launch_at"])
+    for run in _runs(campaign, (*ACTIVE_RUNS, RunStatus.PAUSED)):
+        progress.stop(run)
+    log_change(user=user, obj=campaign, action="change", message="Stopped.")
+    return campaign
+
+
+@transaction.atomic
+def stop_run(*, run, user) -> Run:
+    run = Run.objects.select_for_update().get(pk=run.pk)
+    lifecycle.check("stop_run", run, user)
+    progress.stop(run)
+    log_change(user=user, obj=run.campaign, action="change", message=f"Run {run.pk} stopped.")
+    return run
+
+
+@transaction.atomic
+def close(*, campaign, user) -> Campaign:
+    campaign = locked(campaign)
+    lifecycle.check("close", campaign, user)
+    campaign.status, campaign.next_launch_at = C.CLOSED, None
+    campaign.save(update_fields=["status", "next_launch_at"])
+    log_change(user=user, obj=campaign, action="change", message="Closed: no new runs.")
+    return campaign
+
+
+@transaction.atomic
+def archive(*, campaign, user) -> Campaign:
+    campaign = locked(campaign)
+    lifecycle.check("archive", campaign, user)
+    if campaign.runs.filter(status__in=(*ACTIVE_RUNS, RunStatus.PAUSED)).exists():
+        raise Conflict("cannot archive a campaign with runs still going")
+    campaign.status = C.ARCHIVED
+    campaign.save(update_fields=["status"])
+    log_change(user=user, obj=campaign, action="change", message="Archived.")
+    return campaign
+
+
+@transaction.atomic
+def trigger(*, campaign, user, variables=None, source="trigger") -> Run:
+    """A new run of a live ``signal`` campaign; ``TooSoon`` when the last one is too recent."""
+    campaign = locked(campaign)
+    lifecycle.check("trigger", campaign, user)
+    now = timezone.now()
+    interval = timedelta(seconds=settings.TRIGGER_MIN_INTERVAL_SECONDS)
+    if campaign.last_triggered_at and now - campaign.last_triggered_at < interval:
+        wait = (campaign.last_triggered_at + interval - now).total_seconds()
+        raise TooSoon(f"triggered less than {interval.total_seconds():.0f} s ago", wait=wait + 1)
+    campaign.last_triggered_at = now
+    campaign.save(update_fields=["last_triggered_at"])
+    run = start_run(
+        campaign=campaign,
+        version=latest_version(campaign),
+        variables=variables,
+        user=user,
+        source=source,
+    )
+    log_change(user=user, obj=campaign, action="change", message=f"Triggered run {run.pk}.")
+    return run
