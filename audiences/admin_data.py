@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from audiences import dynamic
 from audiences.api.records import rejects_csv
 from audiences.models import AttributeType, RecordImport, Schema
+from config.access import require
 from config.errors import ValidationFailed
 
 PAGE_SIZE = 50
@@ -122,6 +123,7 @@ class RecordImportAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/audiences/data/schemas.html", context)
 
     def records_view(self, request, name):
+        require(request.user, "audiences.view_records", "Browsing records")
         schema, model = _schema_and_model(name)
         queryset, active = _filtered(schema, model, request.GET)
         page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -144,6 +146,7 @@ class RecordImportAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/audiences/data/records.html", context)
 
     def record_view(self, request, name, pk):
+        require(request.user, "audiences.view_records", "Reading a record")
         schema, model = _schema_and_model(name)
         record = get_object_or_404(model, pk=pk)
         values = [(f.column, getattr(record, f.attname)) for f in model._meta.concrete_fields]
@@ -169,8 +172,7 @@ class RecordImportAdmin(admin.ModelAdmin):
         from audiences.imports import start_import
 
         schema, _model = _schema_and_model(name)
-        if not request.user.has_perm("audiences.add_recordimport"):
-            raise PermissionDenied
+        require(request.user, "audiences.change_records", "Importing records")
         if request.method == "POST" and request.FILES.get("file"):
             try:
                 record_import = start_import(
@@ -206,6 +208,7 @@ class RecordImportAdmin(admin.ModelAdmin):
     def rejects_view(self, request, pk):
         if not self.has_view_permission(request):
             raise PermissionDenied
+        require(request.user, "audiences.view_records", "Reading an import's rejects")
         return rejects_csv(get_object_or_404(RecordImport, pk=pk))
 
 

@@ -34,6 +34,7 @@ from audiences.services.records import (
     q,
     write_staged,
 )
+from config.access import require
 from config.errors import ValidationFailed
 
 CHUNK = 1 << 20
@@ -148,8 +149,10 @@ def rows_per_second(record_import):
     return round(record_import.rows / seconds) if seconds > 0 else None
 
 
-def start_import(*, schema, upload, mode="upsert", missing_links="reject", user=None):
-    """Keep the uploaded file, create the RecordImport (queued) and enqueue it on commit."""
+def start_import(*, schema, upload, user, mode="upsert", missing_links="reject"):
+    """Keep the uploaded file, create the RecordImport (queued) and enqueue it on commit.
+    Needs ``audiences.change_records``."""
+    require(user, "audiences.change_records", "Importing records")
     errors = []
     if mode not in MODES:
         errors.append({"path": "mode", "message": f"must be one of {list(MODES)}"})

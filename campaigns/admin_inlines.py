@@ -54,7 +54,11 @@ def can_edit(request, campaign) -> bool:
 
 
 class EditableOnlyInline:
-    """Inlines changeable only while the campaign is editable (``can_edit``)."""
+    """Parts of a campaign: seen by whoever sees the campaign, changeable only while it is
+    editable by this user (``can_edit``); no permissions of their own."""
+
+    def has_view_permission(self, request, obj=None):
+        return allowed(request.user, "campaigns.view_campaign")
 
     def has_add_permission(self, request, obj=None):
         return obj is not None and can_edit(request, obj)

@@ -132,6 +132,8 @@ def _refusal(action, obj):
     verb = VERBS.get(action.name, action.label.lower())
     if obj.status in action.states and action.name == "trigger":
         return "only a live signal campaign can be triggered"
+    if obj.status in action.states and action.name == "discard_revision":
+        return f"{noun} that is {_state_words(obj)} has no revision to discard"
     if obj.status in action.states and action.editable:
         return f"cannot {verb} {noun} that is {_state_words(obj)}: revise it first"
     return f"cannot {verb} {noun} that is {_state_words(obj)}"

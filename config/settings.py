@@ -133,6 +133,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "audiences.middleware.SchemaGenerationMiddleware",
+    "config.middleware.DomainErrorsMiddleware",
 ]
 
 if TESTING:

@@ -20,3 +20,22 @@ def api_client(staff_user):
     client = APIClient()
     client.force_authenticate(staff_user)
     return client
+
+
+def grant(user, *perms):
+    """Give ``user`` the permissions named ``app_label.codename``; returns the user."""
+    from django.contrib.auth.models import Permission
+
+    for perm in perms:
+        app, codename = perm.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app, codename=codename)
+        )
+    return user
+
+
+RECORD_PERMISSIONS = (
+    "audiences.view_records",
+    "audiences.change_records",
+    "audiences.view_recordimport",
+)

@@ -24,6 +24,7 @@ from audiences import rules
 from audiences.compiler import queryset_for
 from audiences.models import AudienceKind, SavedAudience, Schema
 from audiences.services import audiences as services
+from config.access import require
 from config.errors import ValidationFailed
 
 MAX_PREVIEW_ROWS = 200
@@ -81,9 +82,15 @@ def _lookups(schema, columns, path):
 
 
 class _RuleView(GenericAPIView):
+    """Evaluates a rule; ``needs``: the permissions (design 9) and the words of a refusal."""
+
     permission_model = None
-    required_permissions = {"post": ["audiences.view_savedaudience"]}
-    permission_labels = {"post": "Counting"}
+    needs = (("audiences.count_audience", "Counting an audience"),)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        for permission, doing in self.needs:
+            require(request.user, permission, doing)
 
     def evaluate(self, data):
         schema, variables = _schema(data)
@@ -108,6 +115,11 @@ class CountView(_RuleView):
 
 class PreviewView(_RuleView):
     """The count, the first rows (``columns``, ``limit``) and the generated SQL."""
+
+    needs = (
+        ("audiences.count_audience", "Counting an audience"),
+        ("audiences.view_records", "Previewing records"),
+    )
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request):

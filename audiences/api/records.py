@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from audiences import dynamic
 from audiences.models import RecordImport, Schema
+from config.access import require
 from config.api.pagination import PageNumberPagination
 from config.errors import ValidationFailed
 
@@ -58,6 +59,7 @@ class RecordsView(APIView):
 
     @extend_schema(responses=dict, summary="Paged rows, optionally filtered by a rule (?where=)")
     def get(self, request, name):
+        require(request.user, "audiences.view_records", "Reading records")
         schema = get_object_or_404(Schema, name=name)
         model = dynamic.get_model(schema.name)
         queryset = model.objects.order_by("pk")
@@ -120,6 +122,8 @@ class ImportsView(APIView):
 
 
 class ImportView(APIView):
+    permission_model = RecordImport
+
     @extend_schema(responses=dict, summary="Progress and counts of an import")
     def get(self, request, name, pk):
         record_import = get_object_or_404(RecordImport, pk=pk, schema__name=name)
@@ -141,4 +145,5 @@ def rejects_csv(record_import):
 class ImportRejectsView(APIView):
     @extend_schema(responses={(200, "text/csv"): str}, summary="The rejects of an import as CSV")
     def get(self, request, name, pk):
+        require(request.user, "audiences.view_records", "Reading an import's rejects")
         return rejects_csv(get_object_or_404(RecordImport, pk=pk, schema__name=name))

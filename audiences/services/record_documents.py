@@ -18,6 +18,7 @@ from audiences.services.records import (
     q,
     validate_staged,
 )
+from config.access import require
 from config.audit import log_change
 from config.errors import ValidationFailed
 
@@ -92,10 +93,12 @@ def _path(index, column):
     return f"records[{index}].{column}" if column else f"records[{index}]"
 
 
-def write_records(*, schema, document, user=None):
+def write_records(*, schema, document, user):
     """Write the records of a design 5.2 document into ``schema``; returns the response body.
 
-    Atomic: any bad record raises ValidationFailed with every path and nothing is written."""
+    Needs ``audiences.change_records``. Atomic: any bad record raises ValidationFailed with every
+    path and nothing is written."""
+    require(user, "audiences.change_records", "Writing records")
 
     options = _document_options(document)
     records, mode = document["records"], options["mode"]

@@ -200,6 +200,8 @@ def _prop(kind, default, description, **extra):
         elif key == "nullable":
             if value:
                 prop["nullable"] = True
+        elif key == "enum":
+            prop["enum"] = list(value)
         else:
             prop[{"min_length": "minLength", "max_length": "maxLength"}.get(key, key)] = value
     return prop

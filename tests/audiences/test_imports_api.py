@@ -18,6 +18,7 @@ from audiences import dynamic
 from audiences.imports import queue_name, run_import
 from audiences.models import RecordImport
 from tests.audiences.test_records_support import define, drop_data_tables
+from tests.conftest import RECORD_PERMISSIONS, grant
 
 GOOD_AND_BAD = b"customer_id,loyalty_points,country\nc1,1,FR\nc2,x,FR\nc3,3,XX\nc4,4,DE\n"
 
@@ -33,7 +34,9 @@ def data_tables():
 def api(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     client = APIClient()
-    client.force_authenticate(User.objects.create_user("staff", is_staff=True))
+    client.force_authenticate(
+        grant(User.objects.create_user("staff", is_staff=True), *RECORD_PERMISSIONS)
+    )
     return client
 
 

@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from audiences import dynamic
 from tests.audiences.test_records_support import define
+from tests.conftest import RECORD_PERMISSIONS, grant
 
 URL = "/api/schemas/{}/records/"
 
@@ -14,7 +15,9 @@ URL = "/api/schemas/{}/records/"
 def api(db):
     define()
     client = APIClient()
-    client.force_authenticate(User.objects.create_user("staff", is_staff=True))
+    client.force_authenticate(
+        grant(User.objects.create_user("staff", is_staff=True), *RECORD_PERMISSIONS)
+    )
     return client
 
 

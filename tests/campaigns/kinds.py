@@ -38,3 +38,32 @@ class Nothing(ActivityKind):
 
     def run(self, ctx):
         return {"out": None}
+
+
+class Scorer(ActivityKind):
+    """Adds an integer column ``score`` (its shape says so); a kind that adds columns."""
+
+    type = "scorer"
+    help_text = "Adds a score column."
+    options = o.options(alias=o.string("score", "The column's name."))
+
+    def outputs(self, options, inbound):
+        shape = next(iter(inbound.values()), None)
+        return {"out": shape.plus({options["alias"]: "integer"}) if shape else None}
+
+    def run(self, ctx):
+        return {"out": ctx.input}
+
+
+class Keep(ActivityKind):
+    """Keeps the inbound records matching a rule on the inbound schema (``target.ALIAS`` too)."""
+
+    type = "keep"
+    help_text = "Keeps the records matching a rule."
+    options = o.options(where=o.rule("The rule on the inbound records.", of="inbound"))
+
+    def run(self, ctx):
+        from audiences import populations
+
+        kept = populations.subset(population=ctx.input, where=ctx.options["where"], now=ctx.now)
+        return {"out": kept}
