@@ -39,3 +39,20 @@ RECORD_PERMISSIONS = (
     "audiences.change_records",
     "audiences.view_recordimport",
 )
+
+
+def staff_with(*perms, name="someone"):
+    """A staff user (not a superuser) holding exactly ``perms`` (``app_label.codename``)."""
+    from django.contrib.auth.models import User
+
+    return grant(User.objects.create_user(name, password=None, is_staff=True), *filter(None, perms))
+
+
+def token_client(user):
+    """A DRF APIClient authenticated by ``user``'s token, as a REST client would be."""
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client

@@ -4,34 +4,17 @@ personal data, ``change_records`` for writes and imports, ``count_audience`` for
 distributions; the job queues dashboard needs ``campaigns.view_job_queues``."""
 
 import pytest
-from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from tests.audiences.test_records_support import define
+from tests.conftest import staff_with as staff
+from tests.conftest import token_client as api
 
 pytestmark = pytest.mark.django_db
 
 RULE = {"schema": "customer", "where": {"field": "country", "op": "eq", "value": "FR"}}
 ONE = {"records": [{"customer_id": "c1", "loyalty_points": 1, "country": "FR"}]}
-
-
-def staff(*perms, name="someone"):
-    user = User.objects.create_user(name, is_staff=True)
-    for perm in perms:
-        app, codename = perm.split(".")
-        user.user_permissions.add(
-            Permission.objects.get(content_type__app_label=app, codename=codename)
-        )
-    return user
-
-
-def api(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
 
 
 def csv_upload():

@@ -7,15 +7,15 @@ with 403 naming it (API) or an error message (admin), and nothing changes; with 
 but in a state where the action does not apply, the API answers 409 naming the state."""
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from campaigns import lifecycle, services
 from campaigns.models import Campaign, CampaignStatus, HumanTask, Run
 from config.access import SYSTEM
 from tests.campaigns.test_admin import document
+from tests.conftest import staff_with
+from tests.conftest import token_client as api
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -33,19 +33,7 @@ def redis_clean(engine):
 
 
 def user_with(django_user_model, *perms, name="someone"):
-    user = django_user_model.objects.create_user(name, password=None, is_staff=True)
-    for perm in filter(None, perms):
-        app, codename = perm.split(".")
-        user.user_permissions.add(
-            Permission.objects.get(content_type__app_label=app, codename=codename)
-        )
-    return user
-
-
-def api(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
+    return staff_with(*perms, name=name)
 
 
 def campaign_in(schema, state, signal=False):
