@@ -75,7 +75,7 @@ def _edge(where, source, port, target, count):
     )
 
 
-def _node(where, key, kind, status):
+def _node(where, key, kind, status, label=""):
     x, y = where[key]
     fill = {"succeeded": "#e3f4e1", "failed": "#fbe3e3", "skipped": "#eee"}.get(status, "#eef3fb")
     return format_html(
@@ -90,7 +90,7 @@ def _node(where, key, kind, status):
         fill,
         x + 8,
         y + 17,
-        key,
+        (label or key)[:22],
         x + 8,
         y + 34,
         f"{kind} {status}".strip(),
@@ -98,12 +98,12 @@ def _node(where, key, kind, status):
 
 
 def graph_svg(activities, transitions, counts=None, statuses=None):
-    """``activities``: [(key, type)]; ``transitions``: [(from, port, to)]; ``counts``: {(from,
+    """``activities``: [(key, type[, label])]; ``transitions``: [(from, port, to)]; ``counts``: {(from,
     port): count, or None when the port carried nothing}, or None to leave counts out (a port not
     in ``counts`` has not been computed yet: no count shown); ``statuses``: {key: status}."""
     if not activities:
         return mark_safe('<p class="help">No activities yet.</p>')
-    where = _layout(activities, transitions)
+    where = _layout([(a[0], a[1]) for a in activities], transitions)
     statuses = statuses or {}
     width = max(x for x, _y in where.values()) + NODE_W + PAD
     height = max(y for _x, y in where.values()) + NODE_H + PAD
@@ -117,7 +117,12 @@ def graph_svg(activities, transitions, counts=None, statuses=None):
         ),
     )
     nodes = format_html_join(
-        "", "{}", ((_node(where, key, kind, statuses.get(key, "")),) for key, kind in activities)
+        "",
+        "{}",
+        (
+            (_node(where, key, kind, statuses.get(key, ""), rest[0] if rest else ""),)
+            for key, kind, *rest in activities
+        ),
     )
     return format_html(
         '<svg class="campaign-graph" xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" '
@@ -144,7 +149,7 @@ def campaign_picture(campaign):
         Activity.objects.non_polymorphic()
         .filter(campaign=campaign)
         .order_by("order", "id")
-        .values_list("key", "type")
+        .values_list("key", "type", "label")
     )
     transitions = list(
         campaign.transitions.order_by("order", "id").values_list(
@@ -158,7 +163,7 @@ def campaign_picture(campaign):
 
 def run_picture(run):
     definition = run.version.definition
-    activities = [(a["id"], a["type"]) for a in definition["activities"]]
+    activities = [(a["id"], a["type"], a.get("label", "")) for a in definition["activities"]]
     transitions = [(t["from"], t["port"], t["to"]) for t in definition["transitions"]]
     counts, statuses = run_counts(run)
     return graph_svg(activities, transitions, counts, statuses)

@@ -242,5 +242,7 @@ POPULATION_RETENTION_DAYS = env_int("POPULATION_RETENTION_DAYS", 7)
 RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 60)
 TICK_SECONDS = env_int("TICK_SECONDS", 5)
 TRIGGER_MIN_INTERVAL_SECONDS = env_int("TRIGGER_MIN_INTERVAL_SECONDS", 60)
-# Extra activity-kind modules (dotted paths, comma-separated) imported by the activity registry.
+# Activity kinds (design 9): the built-in modules (empty: the registry's DEFAULT_KINDS), then
+# plugin modules; dotted paths, comma-separated.
+CAMPAIGN_ACTIVITY_KINDS = [m for m in env("CAMPAIGN_ACTIVITY_KINDS", "").split(",") if m]
 CAMPAIGN_ACTIVITY_MODULES = [m for m in env("CAMPAIGN_ACTIVITY_MODULES", "").split(",") if m]
