@@ -101,7 +101,7 @@ def _kind_and_campaign(request, obj):
 
 @admin.register(Activity)
 class ActivityAdmin(admin.ModelAdmin):
-    readonly_fields = ("kind_help", "ports", "problems")
+    readonly_fields = ("ports", "problems")
 
     def get_model_perms(self, request):
         return {}  # reached from the campaign page, not from the index
@@ -111,7 +111,7 @@ class ActivityAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         kind, campaign = _kind_and_campaign(request, obj)
-        return ["kind_help", "key", "label", *option_fields(kind, campaign), "ports", "problems"]
+        return ["key", "label", *option_fields(kind, campaign), "ports", "problems"]
 
     def _form_class(self, request, obj):
         kind, campaign = _kind_and_campaign(request, obj)
@@ -133,13 +133,6 @@ class ActivityAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return obj is None or can_edit(request, obj.campaign)
-
-    @admin.display(description="kind")
-    def kind_help(self, obj):
-        kind = registry.get(obj.type) if obj and obj.type else None
-        if kind is None:
-            return "-"
-        return format_html("<strong>{}</strong>: {}", kind.label or kind.type, kind.help_text)
 
     @admin.display(description="ports")
     def ports(self, obj):
@@ -205,6 +198,8 @@ class ActivityAdmin(admin.ModelAdmin):
         kind, campaign = _kind_and_campaign(request, obj)
         context = {
             "subtitle": f"{kind.label or kind.type} in {campaign}: {kind.help_text}",
+            "show_save_and_add_another": False,
+            "activity_campaign": campaign,
             **(extra_context or {}),
         }
         return super().changeform_view(request, object_id, form_url, context)

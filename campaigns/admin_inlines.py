@@ -157,7 +157,12 @@ class TransitionInline(EditableOnlyInline, admin.TabularInline):
         """Activities are added from the campaign page's menu, not from a transition's select."""
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         widget = getattr(field, "widget", None)
-        for flag in ("can_add_related", "can_change_related", "can_delete_related"):
+        for flag in (
+            "can_add_related",
+            "can_change_related",
+            "can_delete_related",
+            "can_view_related",
+        ):
             if hasattr(widget, flag):
                 setattr(widget, flag, False)
         return field

@@ -74,6 +74,7 @@ class Activity(PolymorphicModel):
 
     class Meta:
         ordering = ["order", "id"]
+        verbose_name_plural = "activities"
         constraints = [
             models.UniqueConstraint(fields=["campaign", "key"], name="activity_key_unique"),
         ]

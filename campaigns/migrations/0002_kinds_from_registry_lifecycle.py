@@ -77,6 +77,10 @@ class Migration(migrations.Migration):
             name='WaitActivity',
         ),
         migrations.AlterModelOptions(
+            name='activity',
+            options={'ordering': ['order', 'id'], 'verbose_name_plural': 'activities'},
+        ),
+        migrations.AlterModelOptions(
             name='campaign',
             options={'ordering': ['-created_at', '-id'], 'permissions': [('test_run_campaign', 'Can test-run a campaign'), ('publish_campaign', 'Can publish a campaign'), ('operate_campaign', 'Can pause, resume, stop and close a campaign and its runs'), ('archive_campaign', 'Can archive a campaign'), ('trigger_campaign', 'Can trigger a signal campaign')]},
         ),
