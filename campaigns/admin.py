@@ -78,7 +78,7 @@ class CampaignAdmin(admin.ModelAdmin):
         "schedule",
         "error_policy",
         "variables",
-        "next_launch_at",
+        "launch_plan",
         "graph",
         "validation",
         "recent_runs",
@@ -88,7 +88,7 @@ class CampaignAdmin(admin.ModelAdmin):
     computed = (
         "status",
         "revision",
-        "next_launch_at",
+        "launch_plan",
         "graph",
         "validation",
         "recent_runs",
@@ -142,6 +142,10 @@ class CampaignAdmin(admin.ModelAdmin):
                 f"revising version {version.number} (launches still use version {version.number})"
             )
         return f"version {version.number} is live; revise it to change it"
+
+    @admin.display(description="launches")
+    def launch_plan(self, obj):
+        return admin_views.launch_plan(obj) if obj.pk else "-"
 
     @admin.display(description="graph (counts of the latest run)")
     def graph(self, obj):

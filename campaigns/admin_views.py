@@ -313,3 +313,48 @@ def add_activity_menu(campaign):
         )
         groups.append((title, links))
     return format_html_join("", '<p class="add-activity"><strong>{}</strong>: {}</p>', groups)
+
+
+def launch_plan(campaign):
+    """The next five launches (in the campaign's time zone, and UTC) and the last ten, with why
+    a launch was skipped (design 11)."""
+    from datetime import UTC
+
+    from campaigns import schedules
+    from campaigns.versions import live_schedule
+
+    tz = schedules.zone(live_schedule(campaign))
+    upcoming = services.upcoming(campaign)
+    nexts = format_html_join(
+        "",
+        '<li>{} <span class="help">({} UTC)</span></li>',
+        (
+            (t.astimezone(tz).strftime("%a %d %b %Y %H:%M %Z"), t.astimezone(UTC).strftime("%H:%M"))
+            for t in upcoming
+        ),
+    )
+    past = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                launch.scheduled_for.astimezone(tz).strftime("%d %b %Y %H:%M"),
+                launch.status,
+                launch.reason or (f"run {launch.run_id}" if launch.run_id else ""),
+            )
+            for launch in campaign.launches.all()[:10]
+        ),
+    )
+    head = (
+        format_html('<p>Next: <ul class="next-launches">{}</ul></p>', nexts)
+        if upcoming
+        else (format_html("<p>{}</p>", "No launch ahead."))
+    )
+    if not past:
+        return head
+    return format_html(
+        '{}<table class="launch-history"><tr><th>scheduled for</th><th>status</th>'
+        "<th>run or reason</th></tr>{}</table>",
+        head,
+        past,
+    )

@@ -2,6 +2,8 @@
 request and call ``campaigns.services``, which enforce the lifecycle table (``campaigns.lifecycle``:
 403 naming the permission, 409 naming the state). Runs, tasks and kinds: ``campaigns.api_runs``."""
 
+from datetime import UTC
+
 import jsonpatch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -10,11 +12,11 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from campaigns import definitions, lifecycle, services
+from campaigns import definitions, lifecycle, schedules, services
 from campaigns.api_runs import RUN, run_data
 from campaigns.models import Campaign
 from campaigns.openapi import page_of, ref
-from campaigns.versions import latest_version
+from campaigns.versions import latest_version, live_schedule
 from config.api.pagination import PageNumberPagination
 
 OBJ = OpenApiTypes.OBJECT
@@ -31,6 +33,7 @@ CAMPAIGN = {
         "version": {"type": "integer", "nullable": True},
         "revision_open": {"type": "boolean"},
         "actions": {"type": "array", "items": {"type": "string"}},
+        "next_launches": {"type": "array", "items": {"$ref": "#/components/schemas/LaunchTime"}},
         "created_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
     },
@@ -43,8 +46,41 @@ VARIABLES = {
 }
 
 
+LAUNCH = {
+    "type": "object",
+    "properties": {
+        "scheduled_for": {"type": "string", "format": "date-time"},
+        "local": {"type": "string", "description": "In the campaign's time zone."},
+        "status": {"type": "string", "enum": ["launched", "skipped"]},
+        "reason": {"type": "string"},
+        "missed": {"type": "integer"},
+        "run": {"type": "integer", "nullable": True},
+    },
+}
+
+
+def launch_times(campaign, times):
+    """``[{"at": UTC, "local": in the campaign's time zone}]`` (design 11)."""
+    tz = schedules.zone(live_schedule(campaign))
+    return [
+        {"at": t.astimezone(UTC).isoformat(), "local": t.astimezone(tz).isoformat()} for t in times
+    ]
+
+
+def launch_data(launch, tz):
+    return {
+        "scheduled_for": launch.scheduled_for,
+        "local": launch.scheduled_for.astimezone(tz).isoformat(),
+        "status": launch.status,
+        "reason": launch.reason,
+        "missed": launch.missed,
+        "run": launch.run_id,
+    }
+
+
 def campaign_data(campaign, user=None):
-    """The campaign as ``campaigns/{id}/`` shows it; ``actions``: what ``user`` may do now."""
+    """The campaign as ``campaigns/{id}/`` shows it; ``actions``: what ``user`` may do now;
+    ``next_launches``: the next five, in UTC and in the campaign's time zone."""
     version = latest_version(campaign)
     return {
         "id": campaign.pk,
@@ -56,6 +92,7 @@ def campaign_data(campaign, user=None):
         "version": version.number if version else None,
         "revision_open": campaign.revision_opened_at is not None,
         "actions": [a.name for a in lifecycle.available(campaign, user)] if user else [],
+        "next_launches": launch_times(campaign, services.upcoming(campaign)),
         "created_at": campaign.created_at,
         "updated_at": campaign.updated_at,
     }
@@ -123,6 +160,19 @@ class CampaignViewSet(viewsets.ViewSet):
         return Response(
             {"number": version.number, "definition": version.definition, "diff": list(diff)}
         )
+
+    @extend_schema(operation_id="campaigns_launches_list", responses={200: page_of(LAUNCH)})
+    @action(detail=True, methods=["get"])
+    def launches(self, request, pk=None):
+        """Scheduled launches, newest first: launched (with the run) or skipped (with why);
+        ``upcoming``: the next five."""
+        campaign = self._get(pk)
+        tz = schedules.zone(live_schedule(campaign))
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(campaign.launches.all(), request, view=self)
+        response = paginator.get_paginated_response([launch_data(launch, tz) for launch in page])
+        response.data["upcoming"] = launch_times(campaign, services.upcoming(campaign))
+        return response
 
     @extend_schema(request=None, responses=OBJ)
     @action(detail=True, methods=["get", "post"])

@@ -16,6 +16,7 @@ incomplete.
 
 from django.conf import settings
 
+from campaigns import schedules
 from campaigns import variables as campaign_variables
 from campaigns.activities import registry
 from campaigns.models import Activity, Transition
@@ -24,7 +25,6 @@ from config.errors import ValidationFailed
 TOP_LEVEL = ("name", "description", "error_policy", "schedule", "variables")
 ACTIVITY_FIELDS = ("id", "type", "label", "position")
 POLICY_DEFAULTS = {"on_error": "stop", "retries": 0, "retry_delay": "1min"}
-FREQUENCIES = ("asap", "once", "signal")
 
 
 def _err(path, message):
@@ -44,10 +44,14 @@ def _policy(policy, errors):
 
 
 def _schedule(schedule, errors):
+    """The schedule with its defaults; a schedule that cannot launch is refused on save
+    (``campaigns.schedules.errors``: unknown time zone, bad cron, interval too short...)."""
     if not isinstance(schedule, dict):
         errors.append(_err("schedule", "must be an object"))
         return {}
-    return {"frequency": "asap", "timezone": settings.TIME_ZONE, **schedule}
+    merged = {"frequency": "asap", "timezone": settings.TIME_ZONE, **schedule}
+    errors += schedules.errors(merged)
+    return merged
 
 
 def _activity(index, item, errors):

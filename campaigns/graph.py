@@ -9,8 +9,6 @@
   field of the wrong schema is an error at its path before anything runs.
 """
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from campaigns.activities import registry
 from campaigns.activities.base import Check
 
@@ -107,30 +105,10 @@ def _reachability_errors(graph):
     ]
 
 
-def _timezone_errors(schedule):
-    name = schedule.get("timezone")
-    try:
-        ZoneInfo(name) if isinstance(name, str) and name else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return [{"path": "schedule.timezone", "message": f"unknown time zone {name!r}"}]
-    if not isinstance(name, str) or not name:
-        return [{"path": "schedule.timezone", "message": "a time zone such as Europe/Paris"}]
-    return []
-
-
 def _schedule_errors(schedule):
-    from datetime import datetime
+    from campaigns import schedules
 
-    frequency = schedule.get("frequency")
-    if frequency not in ("asap", "once", "signal"):
-        return [{"path": "schedule.frequency", "message": "must be asap, once or signal"}]
-    errors = _timezone_errors(schedule)
-    if frequency == "once":
-        try:
-            datetime.fromisoformat(schedule.get("at"))
-        except (TypeError, ValueError):
-            errors.append({"path": "schedule.at", "message": "once needs an ISO 8601 date-time"})
-    return errors
+    return schedules.errors(schedule)
 
 
 def _walk(graph, variables):

@@ -44,6 +44,9 @@ class Campaign(models.Model):
     revision_opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    published_at = models.DateTimeField(
+        null=True, blank=True, help_text="First publication: where an 'every' schedule counts from."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -81,6 +84,39 @@ class Activity(PolymorphicModel):
 
     def __str__(self):
         return f"{self.key} ({self.type})"
+
+
+class LaunchStatus(models.TextChoices):
+    LAUNCHED = "launched"
+    SKIPPED = "skipped"
+
+
+class Launch(models.Model):
+    """One scheduled launch of a campaign (design 11): launched (with its run) or skipped (with
+    why). Unique per campaign and time, so several ticks never launch twice."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="launches")
+    scheduled_for = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=LaunchStatus.choices)
+    reason = models.CharField(max_length=200, blank=True)
+    missed = models.PositiveIntegerField(
+        default=0, help_text="Earlier launch times this one caught up for (missed while down)."
+    )
+    run = models.ForeignKey(
+        "Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="launches"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-scheduled_for", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "scheduled_for"], name="launch_unique_time"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.campaign} at {self.scheduled_for:%Y-%m-%d %H:%M} ({self.status})"
 
 
 class Transition(models.Model):

@@ -137,6 +137,13 @@ def components() -> dict:
     kinds = registry.all()
     found = {component_name(kind): activity_component(kind) for kind in kinds}
     found["CampaignDefinition"] = definition_component(kinds)
+    found["LaunchTime"] = {
+        "type": "object",
+        "properties": {
+            "at": {"type": "string", "format": "date-time", "description": "UTC"},
+            "local": {"type": "string", "description": "In the campaign's time zone."},
+        },
+    }
     return found
 
 

@@ -242,6 +242,9 @@ POPULATION_RETENTION_DAYS = env_int("POPULATION_RETENTION_DAYS", 7)
 RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 60)
 TICK_SECONDS = env_int("TICK_SECONDS", 5)
 TRIGGER_MIN_INTERVAL_SECONDS = env_int("TRIGGER_MIN_INTERVAL_SECONDS", 60)
+# Schedules (design 11): the shortest "every" interval, and how late a missed launch may still run.
+SCHEDULE_MIN_INTERVAL = env("SCHEDULE_MIN_INTERVAL", "15min")
+SCHEDULE_CATCHUP_LIMIT = env("SCHEDULE_CATCHUP_LIMIT", "24h")
 # Activity kinds (design 9): the built-in modules (empty: the registry's DEFAULT_KINDS), then
 # plugin modules; dotted paths, comma-separated.
 CAMPAIGN_ACTIVITY_KINDS = [m for m in env("CAMPAIGN_ACTIVITY_KINDS", "").split(",") if m]

@@ -4,7 +4,8 @@ lifecycle table (``campaigns.lifecycle``: permission, then state) and auditing t
 ``config.audit.log_change``. They raise the domain errors of ``config.errors`` only.
 
 - ``editing``: create, replace, revise, discard a revision, duplicate, validation errors;
-- ``running``: test runs, publish, launches, pause, resume, stop, close, archive, trigger;
+- ``running``: test runs, publish, pause, resume, stop, close, archive, trigger;
+- ``launching``: scheduled launches (the tick), the next launch times;
 - ``tasks``: deciding human tasks.
 """
 
@@ -19,11 +20,11 @@ from campaigns.services.editing import (  # noqa: F401
     unique_name,
     validation_errors,
 )
+from campaigns.services.launching import launch_due, upcoming  # noqa: F401
 from campaigns.services.running import (  # noqa: F401
     ACTIVE_RUNS,
     archive,
     close,
-    launch_due,
     pause,
     publish,
     resume,

@@ -8,7 +8,7 @@ stopped; draft and finished states -> archived. A published campaign changes thr
 flight keep their version.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -19,9 +19,10 @@ from campaigns import definitions, graph, lifecycle
 from campaigns import variables as campaign_variables
 from campaigns.engine import jobs, progress
 from campaigns.models import Campaign, CampaignStatus, Run, RunStatus, Version
+from campaigns.services import launching
 from campaigns.services.editing import locked
 from campaigns.versions import latest_version
-from config.access import SYSTEM, real_user
+from config.access import real_user
 from config.audit import log_change
 from config.errors import Conflict, TooSoon, ValidationFailed
 
@@ -37,8 +38,11 @@ def _valid_definition(campaign):
     return definition
 
 
-def start_run(*, campaign, version, user, variables=None, test=False, source="") -> Run:
-    """A new run bound to ``version``; its entry activities are enqueued on commit."""
+def start_run(
+    *, campaign, version, user, variables=None, test=False, source="", started_at=None
+) -> Run:
+    """A new run bound to ``version``; its entry activities are enqueued on commit.
+    ``started_at`` (a scheduled launch's time) is the run's evaluation time for rules."""
     values = campaign_variables.resolve(version.definition["variables"], variables)
     run = Run.objects.create(
         campaign=campaign,
@@ -47,6 +51,7 @@ def start_run(*, campaign, version, user, variables=None, test=False, source="")
         variables=values,
         started_by=real_user(user),
         trigger=source,
+        started_at=started_at,
     )
     jobs.enqueue_due(progress.start(run))
     return run
@@ -68,17 +73,6 @@ def test_run(*, campaign, user, variables=None) -> Run:
     return run
 
 
-def _first_launch(schedule):
-    if schedule.get("frequency") != "once":
-        return None
-    at = datetime.fromisoformat(schedule["at"])
-    if timezone.is_naive(at):
-        from zoneinfo import ZoneInfo
-
-        at = at.replace(tzinfo=ZoneInfo(schedule.get("timezone") or settings.TIME_ZONE))
-    return at
-
-
 def _number(campaign, definition, user):
     number = (campaign.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     return Version.objects.create(
@@ -87,22 +81,28 @@ def _number(campaign, definition, user):
 
 
 def _go_live(campaign, version, user):
-    """The first publication: scheduled for a future one-off launch, else live (and run)."""
-    launch = _first_launch(version.definition["schedule"])
-    if launch is not None and launch > timezone.now():
+    """The first publication: scheduled until its first launch (the tick starts it), or live
+    at once (asap, a one-off whose time passed: run now; signal: wait for triggers)."""
+    now = timezone.now()
+    campaign.published_at = now
+    schedule = version.definition["schedule"]
+    launch = launching.first_launch(schedule, now=now, anchor=now)
+    if launch is not None:
         campaign.status, campaign.next_launch_at = C.SCHEDULED, launch
         return
     campaign.status = C.LIVE
-    if version.definition["schedule"]["frequency"] != "signal":
-        start_run(campaign=campaign, version=version, user=user, source="publish")
+    if schedule["frequency"] in ("asap", "once"):
+        run = start_run(campaign=campaign, version=version, user=user, source="publish")
+        launching.record_immediate(campaign, run, now)
 
 
 def _close_revision(campaign, version):
     """Publishing a revision: the schedule continues with the new version."""
     campaign.revision_opened_at, campaign.revision_opened_by = None, None
-    launch = _first_launch(version.definition["schedule"])
-    if campaign.status == C.SCHEDULED and launch is not None:
-        campaign.next_launch_at = launch
+    if campaign.status in (C.SCHEDULED, C.LIVE) and campaign.next_launch_at is not None:
+        campaign.next_launch_at = launching.first_launch(
+            version.definition["schedule"], now=timezone.now(), anchor=campaign.published_at
+        )
 
 
 @transaction.atomic
@@ -121,23 +121,6 @@ def publish(*, campaign, user) -> Campaign:
         user=user, obj=campaign, action="change", message=f"Published version {version.number}."
     )
     return campaign
-
-
-@transaction.atomic
-def launch_due() -> int:
-    """Start the run of every scheduled campaign whose launch time passed (the tick calls it)."""
-    launched = 0
-    due = Campaign.objects.select_for_update(skip_locked=True).filter(
-        status=C.SCHEDULED, next_launch_at__lte=timezone.now()
-    )
-    for campaign in due:
-        campaign.status, campaign.next_launch_at = C.LIVE, None
-        campaign.save(update_fields=["status", "next_launch_at"])
-        start_run(
-            campaign=campaign, version=latest_version(campaign), user=SYSTEM, source="schedule"
-        )
-        launched += 1
-    return launched
 
 
 def _runs(campaign, statuses):
@@ -160,7 +143,8 @@ def resume(*, campaign, user) -> Campaign:
     campaign = locked(campaign)
     lifecycle.check("resume", campaign, user)
     future = campaign.next_launch_at and campaign.next_launch_at > timezone.now()
-    campaign.status = C.SCHEDULED if future else C.LIVE
+    launched_before = campaign.launches.exists() or campaign.runs.filter(test=False).exists()
+    campaign.status = C.SCHEDULED if future and not launched_before else C.LIVE
     campaign.save(update_fields=["status"])
     for run in _runs(campaign, (RunStatus.PAUSED,)):
         run.status = RunStatus.RUNNING

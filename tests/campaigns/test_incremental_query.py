@@ -2,7 +2,6 @@
 worker processes; its high-water mark moves only in live runs."""
 
 import datetime
-import uuid
 
 import pytest
 from django.db import connection
@@ -13,48 +12,9 @@ from campaigns.activities.base import Check
 from campaigns.activities.incremental_query import current_mark
 from campaigns.models import ActivityRun, RunStatus
 from config.access import SYSTEM
-from tests.campaigns.conftest import final_run
+from tests.campaigns.conftest import BASE, final_run, insert
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
-
-BASE = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-
-
-@pytest.fixture
-def events(transactional_db):
-    """``ev_<hex>``: 20 records, country FR for 15, ``changed_at`` = 2026-01-01 + i hours,
-    ``day`` = 2026-01-01 + i days."""
-    from audiences.services.schemas import create_schemas
-
-    name = f"ev_{uuid.uuid4().hex[:8]}"
-    (created,) = create_schemas(
-        document={
-            "name": name,
-            "primary_key": "event_id",
-            "attributes": [
-                {"name": "event_id", "type": "string"},
-                {"name": "country", "type": "string"},
-                {"name": "points", "type": "integer"},
-                {"name": "changed_at", "type": "datetime"},
-                {"name": "day", "type": "date"},
-            ],
-        }
-    )
-    insert(name, 1, 20)
-    yield created
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS data_{name} CASCADE")
-
-
-def insert(name, first, last):
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO data_{name} (event_id, country, points, changed_at, day) "
-            "SELECT 'e' || i, CASE WHEN i %% 4 = 0 THEN 'DE' ELSE 'FR' END, i * 10, "
-            "%s::timestamptz + i * interval '1 hour', %s::date + i "
-            "FROM generate_series(%s, %s) AS i",
-            [BASE, BASE.date(), first, last],
-        )
 
 
 def sql(query, params=()):
