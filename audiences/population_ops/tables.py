@@ -95,3 +95,16 @@ def drop(population) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {population.table_name}")
     population.delete()
+
+
+def rows_of(population, *, offset: int = 0, limit: int = 50) -> list[dict]:
+    """A page of ``population`` in key order: ``{"key", ALIAS...}`` (its own columns only; for a
+    file's rows, which have no schema to read attributes from)."""
+    names = ["key", *(c["name"] for c in population.columns)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {insert_columns(population)} FROM {population.table_name} "
+            "ORDER BY key OFFSET %s LIMIT %s",
+            [offset, limit],
+        )
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -28,6 +28,7 @@ DEFAULT_KINDS = [
     "campaigns.activities.change_dimension",
     "campaigns.activities.deduplication",
     "campaigns.activities.split",
+    "campaigns.activities.load_file",
     "campaigns.activities.fork",
     "campaigns.activities.and_join",
     "campaigns.activities.test",

@@ -2,6 +2,8 @@
 check that a schema's population flows in, column references against the inbound shape, and
 "carries nothing" for ``skip_empty``."""
 
+from django.conf import settings
+
 from audiences.population_ops import paths
 from audiences.shapes import Shape
 from campaigns.activities.base import error
@@ -37,3 +39,10 @@ def column_type(shape: Shape | None, ref, path: str) -> str | None:
     if shape is None or column_errors(shape, ref, path):
         return None
     return paths.reference_type(shape, ref, path)
+
+
+def time_zone(ctx) -> str:
+    """The campaign's time zone (its schedule's), else the ``TIME_ZONE`` setting."""
+    version = getattr(ctx.run, "version", None)
+    schedule = version.definition.get("schedule", {}) if version is not None else {}
+    return schedule.get("timezone") or settings.TIME_ZONE
