@@ -46,3 +46,16 @@ def time_zone(ctx) -> str:
     version = getattr(ctx.run, "version", None)
     schedule = version.definition.get("schedule", {}) if version is not None else {}
     return schedule.get("timezone") or settings.TIME_ZONE
+
+
+def upstream_population(ctx, key, port: str = "out"):
+    """The population that left activity ``key`` of this run by ``port`` (an activity upstream,
+    so already final), or None (no key, or the port carried nothing)."""
+    if not key:
+        return None
+    from audiences.models import Population
+    from campaigns.models import ActivityRun
+
+    found = ActivityRun.objects.filter(run_id=ctx.run.pk, key=key).first()
+    population_id = (found.outputs or {}).get(port) if found else None
+    return Population.objects.filter(pk=population_id).first() if population_id else None
