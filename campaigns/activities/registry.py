@@ -31,6 +31,8 @@ DEFAULT_KINDS = [
     "campaigns.activities.enrichment",
     "campaigns.activities.load_file",
     "campaigns.activities.reconciliation",
+    "campaigns.activities.save_audience",
+    "campaigns.activities.update_data",
     "campaigns.activities.fork",
     "campaigns.activities.and_join",
     "campaigns.activities.test",
