@@ -170,9 +170,12 @@ class RecordImport(models.Model):
 
 class Population(models.Model):
     """A working set materialized in PostgreSQL (design 4): table ``pop_<id>`` holding the keys of
-    ``schema`` records plus added columns. See ``audiences.populations``."""
+    ``schema`` records plus added columns. See ``audiences.populations``. Without a schema it holds
+    the rows of a loaded file, keyed by line number (``audiences.population_ops.files``)."""
 
-    schema = models.ForeignKey(Schema, on_delete=models.PROTECT, related_name="populations")
+    schema = models.ForeignKey(
+        Schema, null=True, blank=True, on_delete=models.PROTECT, related_name="populations"
+    )
     count = models.BigIntegerField(default=0)
     columns = models.JSONField(
         default=list, blank=True, help_text='Added columns: [{"name": "total", "type": "decimal"}].'
@@ -185,7 +188,8 @@ class Population(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        return f"Population {self.pk} ({self.count} {self.schema.name})"
+        what = self.schema.name if self.schema_id else "file rows"
+        return f"Population {self.pk} ({self.count} {what})"
 
     @property
     def table_name(self):

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from audiences.api import audiences as audiences_api
+from audiences.api import members as members_api
 from audiences.api import records as records_api
 from audiences.api import schemas as schemas_api
 
@@ -16,6 +17,11 @@ urlpatterns = [
     ),
     path("audiences/", audiences_api.AudienceListView.as_view(), name="audiences"),
     path("audiences/<str:name>/", audiences_api.AudienceDetailView.as_view(), name="audience"),
+    path(
+        "audiences/<str:name>/members/",
+        members_api.AudienceMembersView.as_view(),
+        name="audience-members",
+    ),
     path("schemas/", schemas_api.SchemaListView.as_view(), name="schemas"),
     path("schemas/<str:name>/", schemas_api.SchemaDetailView.as_view(), name="schema"),
     path(

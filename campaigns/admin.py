@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 
 from campaigns import admin_views, lifecycle, services
 from campaigns.admin_activities import ActivityAdmin  # noqa: F401 - registers the activity pages
+from campaigns.admin_files import CampaignFileAdmin  # noqa: F401 - registers campaign files
 from campaigns.admin_inlines import (
     ActivityInline,
     CampaignForm,

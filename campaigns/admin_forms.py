@@ -10,7 +10,9 @@ widget per type, so every registered kind has its form and none is written by ha
 - ``rule`` / ``condition`` / ``json`` and any object or list -> a JSON editor (a textarea the rule
   builder enhances: class ``rule-editor``, ``data-schema-option`` naming the option that gives
   the schema);
-- ``duration`` -> a text input with an example; ``template`` / ``textarea`` -> a textarea;
+- ``duration``, ``link``, ``column``, ``attribute``, ``identifier`` -> a text input with an
+  example; ``file`` -> a text input offering the uploaded campaign files' names (a path under
+  ``CAMPAIGN_FILES_DIR`` may be typed); ``template`` / ``textarea`` -> a textarea;
 - any other string -> a text input.
 Every field is optional (a draft may be incomplete; ``validate/`` says what is missing). Values
 come back as the JSON the definition holds: ``options_from(kind, cleaned_data)``.
@@ -21,6 +23,7 @@ import json
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils.html import format_html, format_html_join
 
 from audiences.models import SavedAudience, Schema
 
@@ -102,12 +105,42 @@ def _scalar_field(prop, widget):
             widget=forms.Textarea(attrs={"rows": rows, "class": "vLargeTextField"}),
             help_text=help_text,
         )
-    placeholder = {"duration": 'e.g. "2d", "90min", "6mo"'}.get(widget, "")
+    placeholder = PLACEHOLDERS.get(widget, "")
+    attrs = {"placeholder": placeholder, "class": "vTextField"}
+    text = ChoicesInput(attrs=attrs, options=_file_names) if widget == "file" else None
     return forms.CharField(
-        required=False,
-        widget=forms.TextInput(attrs={"placeholder": placeholder, "class": "vTextField"}),
-        help_text=help_text,
+        required=False, widget=text or forms.TextInput(attrs=attrs), help_text=help_text
     )
+
+
+PLACEHOLDERS = {
+    "duration": 'e.g. "2d", "90min", "6mo"',
+    "link": 'a link path, e.g. "purchases" or "store"',
+    "column": 'e.g. "email", "store.city" or "target.total"',
+    "attribute": "an attribute of the schema",
+    "identifier": "lowercase letters, digits, underscores",
+    "file": "an uploaded file's name, or a path under CAMPAIGN_FILES_DIR",
+}
+
+
+def _file_names():
+    from campaigns.models import CampaignFile
+
+    return CampaignFile.objects.values_list("name", flat=True)
+
+
+class ChoicesInput(forms.TextInput):
+    """A text input offering names (an HTML ``datalist``) while accepting any text."""
+
+    def __init__(self, attrs=None, options=None):
+        super().__init__(attrs)
+        self.options = options
+
+    def render(self, name, value, attrs=None, renderer=None):
+        list_id = f"{(attrs or {}).get('id') or name}_choices"
+        html = super().render(name, value, {**(attrs or {}), "list": list_id}, renderer)
+        items = format_html_join("", '<option value="{}">', ((n,) for n in self.options()))
+        return format_html('{}<datalist id="{}">{}</datalist>', html, list_id, items)
 
 
 def option_field(prop: dict, campaign=None) -> forms.Field:

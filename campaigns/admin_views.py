@@ -217,14 +217,14 @@ def activity_runs_table(run):
                 ar.started_at or "-",
                 ar.finished_at or "-",
                 _seconds(ar.started_at, ar.finished_at),
-                _error(ar),
+                _error(ar) or (ar.state or {}).get("note", ""),
             )
             for ar in run.activity_runs.order_by("id")
         ),
     )
     return format_html(
         "<table><tr><th>activity</th><th>type</th><th>status</th><th>attempts</th>"
-        "<th>started</th><th>finished</th><th>duration</th><th>error</th></tr>{}</table>",
+        "<th>started</th><th>finished</th><th>duration</th><th>error or note</th></tr>{}</table>",
         rows,
     )
 

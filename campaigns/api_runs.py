@@ -55,6 +55,7 @@ def run_data(run):
             "finished_at": ar.finished_at,
             "error": ar.error,
             "counts": ar.counts,
+            "note": (ar.state or {}).get("note", ""),
         }
         for key, ar in reads.activities(run).items()
     }

@@ -180,5 +180,8 @@ def ensure_example(*, user=None):
 
 
 def on_demo_seeded(sender, **kwargs):
-    """Receiver of ``audiences.demo.demo_seeded``."""
+    """Receiver of ``audiences.demo.demo_seeded``: this example and the targeting showcase."""
+    from campaigns import demo_targeting
+
     ensure_example()
+    demo_targeting.ensure_showcase(profiles=kwargs.get("profiles") or 1000)

@@ -111,13 +111,29 @@ def _schedule_errors(schedule):
     return schedules.errors(schedule)
 
 
+def _upstream(graph, key, ancestors, shapes):
+    """``{id: {"type", "ports": {port: Shape}}}`` of the ancestors of ``key`` (remembered)."""
+    found = set()
+    for t in graph.inbound[key]:
+        found |= {t["from"], *ancestors.get(t["from"], ())}
+    ancestors[key] = found
+    return {
+        a: {
+            "type": graph.activities[a]["type"],
+            "ports": {p: s for (k, p), s in shapes.items() if k == a},
+        }
+        for a in sorted(found)
+    }
+
+
 def _walk(graph, variables):
     """(errors, shapes) of every activity, checked in topological order."""
-    errors, shapes = [], {}
+    errors, shapes, ancestors = [], {}, {}
     for key in graph.order():
         kind, options = graph.kind(key), graph.options(key)
         inbound = graph.inbound_shapes(key, shapes)
-        errors += kind.check(options, Check(graph.path(key), inbound, variables))
+        upstream = _upstream(graph, key, ancestors, shapes)
+        errors += kind.check(options, Check(graph.path(key), inbound, variables, upstream))
         for port, shape in kind.outputs(options, inbound).items():
             shapes[(key, port)] = shape
     errors.sort(key=lambda e: graph.index.get(_activity_of(e["path"], graph), -1))

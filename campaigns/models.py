@@ -293,3 +293,29 @@ class HumanTask(models.Model):
 
     def __str__(self):
         return f"{self.kind} task {self.pk}"
+
+
+class CampaignFile(models.Model):
+    """A file uploaded for campaigns (``POST files/`` or the admin), named for ``load_file.file``.
+    Its content is kept through Django's storage API (``STORAGES["default"]``), so every host
+    reads the same file; see ``campaigns.files``."""
+
+    name = models.CharField(
+        max_length=200,
+        unique=True,
+        help_text="The name load_file activities use: letters, digits, dots, dashes, underscores.",
+    )
+    file = models.FileField(upload_to="campaign_files/", help_text="The stored file.")
+    original_name = models.CharField(max_length=255, blank=True)
+    size = models.BigIntegerField(default=0, help_text="Bytes.")
+    rows = models.BigIntegerField(default=0, help_text="Lines in the file.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

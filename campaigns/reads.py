@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from audiences import populations
 from audiences.models import Population
+from audiences.population_ops import tables
 from campaigns.models import FINAL_ACTIVITY
 from config.access import require
 from config.errors import NotFound, ValidationFailed
@@ -97,8 +98,11 @@ def _page_numbers(page, page_size):
 
 
 def default_columns(population) -> list[str]:
-    """The schema's plain attributes (not the key, not link columns), in their order."""
+    """The schema's plain attributes (not the key, not link columns), in their order; none for a
+    file's rows."""
     schema = population.schema
+    if schema is None:
+        return []
     plain = schema.attributes.exclude(name=schema.primary_key).exclude(
         name__in=schema.links.values_list("via", flat=True)
     )
@@ -113,11 +117,13 @@ def rows(run, source, port, *, user, page=1, page_size=50, columns=None) -> Rows
         return RowsPage(count=0, page=page, page_size=page_size)
     chosen = default_columns(found) if columns is None else list(columns)
     offset = (page - 1) * page_size
-    page_rows = (
-        populations.rows(found, offset=offset, limit=page_size, columns=chosen)
-        if offset < found.count
-        else []
-    )
+    if found.schema_id is None:
+        chosen = []
+        page_rows = tables.rows_of(found, offset=offset, limit=page_size)
+    elif offset < found.count:
+        page_rows = populations.rows(found, offset=offset, limit=page_size, columns=chosen)
+    else:
+        page_rows = []
     names = ["key", *(c["name"] for c in found.columns), *chosen]
     return RowsPage(
         count=found.count, page=page, page_size=page_size, columns=names, rows=page_rows

@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from campaigns.api import CampaignViewSet
+from campaigns.api_files import FilesView
 from campaigns.api_runs import KindsView, RunViewSet, TaskViewSet
 
 router = SimpleRouter()
@@ -11,4 +12,8 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("runs", RunViewSet, basename="run")
 router.register("tasks", TaskViewSet, basename="task")
 
-urlpatterns = [path("kinds/", KindsView.as_view(), name="kinds"), *router.urls]
+urlpatterns = [
+    path("kinds/", KindsView.as_view(), name="kinds"),
+    path("files/", FilesView.as_view(), name="campaign-files"),
+    *router.urls,
+]

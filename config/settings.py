@@ -249,3 +249,5 @@ SCHEDULE_CATCHUP_LIMIT = env("SCHEDULE_CATCHUP_LIMIT", "24h")
 # plugin modules; dotted paths, comma-separated.
 CAMPAIGN_ACTIVITY_KINDS = [m for m in env("CAMPAIGN_ACTIVITY_KINDS", "").split(",") if m]
 CAMPAIGN_ACTIVITY_MODULES = [m for m in env("CAMPAIGN_ACTIVITY_MODULES", "").split(",") if m]
+# load_file may read files from this folder (paths relative to it); empty: uploaded files only.
+CAMPAIGN_FILES_DIR = env("CAMPAIGN_FILES_DIR", "")

@@ -9,6 +9,10 @@ All functions are keyword-only, run in a transaction, write an audit entry and r
 - ``snapshot_from_population(*, name, population, user=None, description="")``: copies the keys of
   ``population`` (any, e.g. a run's transition) into a kept population: campaigns call this.
 - ``snapshot_from_rule(*, name, schema, where, user=None, description="", now=None)``
+- ``save_snapshot(*, name, population, user=None) -> (SavedAudience, created)``: the snapshot
+  audience ``name`` holds exactly ``population``'s keys and columns, replacing its members (its
+  name is kept: no " (copy)"); created when missing. A rule audience, or a snapshot of another
+  schema, of that name is a ``Conflict``. One audit entry with the counts (``save_audience``).
 - ``delete_audience(*, audience, user=None)``: refused (409) while another audience's rule uses it.
 - ``refresh_count(*, audience, now=None)``: recount (rule) and store ``count``, ``counted_at``.
 
@@ -174,3 +178,32 @@ def delete_audience(*, audience, user=None):
 
 def _user(user):
     return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+@transaction.atomic
+def save_snapshot(*, name, population, user=None):
+    existing = SavedAudience.objects.select_for_update().filter(name=name).first()
+    if existing is None:
+        _check_name(name)
+    elif existing.kind != AudienceKind.SNAPSHOT:
+        raise Conflict(f"Audience '{name}' is a rule audience: its members cannot be replaced.")
+    elif existing.schema_id != population.schema_id:
+        raise Conflict(f"Audience '{name}' holds {existing.schema.name} records.")
+    copy = populations.with_columns(population=population, columns={}, label=f"snapshot {name}")
+    if existing is None:
+        return _keep(copy, name=name, user=user, description=""), True
+    copy.keep = True
+    copy.save(update_fields=["keep"])
+    old, before = existing.population, existing.count
+    existing.population, existing.count, existing.counted_at = copy, copy.count, timezone.now()
+    existing.save(update_fields=["population", "count", "counted_at", "updated_at"])
+    if old is not None:
+        populations.drop(old)
+    log_change(
+        user=user,
+        obj=existing,
+        action="change",
+        message="Replaced the snapshot's members",
+        details={"count": copy.count, "before": before},
+    )
+    return existing, False

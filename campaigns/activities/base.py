@@ -11,8 +11,8 @@ A kind is a subclass of ``ActivityKind`` with:
   the malformed-document check, completeness errors, the admin form, the OpenAPI component and
   the ``kinds/`` reference are all derived from it;
 - ``validate(options, check) -> [{"path", "message"}]``: what the schema cannot say (cross-option
-  rules), with ``check`` (a ``Check``) giving the path, the shapes flowing in and the declared
-  variables. Rules, durations and references named in the schema's widget hints are checked
+  rules), with ``check`` (a ``Check``) giving the path, the shapes flowing in, the declared
+  variables and the activities upstream (finished before this one runs, with their shapes). Rules, durations and references named in the schema's widget hints are checked
   before it, by ``campaigns.activities.checks``;
 - ``outputs(options, inbound) -> {port: Shape | None}``: the shape leaving each port, from the
   shapes flowing in (``{source id: Shape | None}``, None when unknown). The default passes the
@@ -65,6 +65,8 @@ class Check:
     path: str  # "activities[3]"
     inbound: dict = field(default_factory=dict)  # source id -> Shape | None (unknown)
     variables: dict = field(default_factory=dict)  # declared variable name -> type
+    # the activities upstream (ancestors along transitions): id -> {"type", "ports": {port: Shape}}
+    upstream: dict = field(default_factory=dict)
 
     @property
     def input(self) -> Shape | None:

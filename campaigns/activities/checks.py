@@ -5,15 +5,21 @@ kind that declares a rule, a duration or a reference gets it validated without c
 non-null value whose schema has an ``x-widget`` listed in ``CHECKERS``: ``rule`` (against the
 schema its ``x-rule-schema`` names, with the inbound shape's columns as ``target.ALIAS``),
 ``duration``, and the references ``schema``, ``audience``, ``group``, ``user`` (by name: design
-5.4 keeps database ids out of definitions). A new widget is one entry in ``CHECKERS``.
+5.4 keeps database ids out of definitions), ``link`` (a link path from the inbound schema),
+``column`` (a column of the inbound shape: ``target.ALIAS``, an added column or an attribute
+path), ``attribute`` (an attribute of the schema named by the option its ``x-schema-option``
+gives, default ``schema``), ``identifier`` (a name of design 5.0) and ``file`` (a campaign file
+or a path under ``CAMPAIGN_FILES_DIR``). A new widget is one entry in ``CHECKERS``.
 """
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from audiences import durations, rules
+from audiences.identifiers import identifier_error
 from audiences.models import SavedAudience, Schema
 from campaigns.activities import options as schema_tools
+from config.errors import ValidationFailed
 
 
 def _rule_schema(node, options, check):
@@ -60,6 +66,50 @@ def _user(node, value, path, options, check):
     return _reference(get_user_model(), "username", "user")(node, value, path, options, check)
 
 
+def _schema_input(check):
+    shape = check.input
+    return None if shape is None or shape.is_file else shape.schema
+
+
+def _link(node, value, path, options, check):
+    from audiences.population_ops import dimension
+
+    schema = _schema_input(check)
+    if schema is None:
+        return []
+    try:
+        dimension.hops(schema, value, path)
+    except ValidationFailed as exc:
+        return exc.errors
+    return []
+
+
+def _column(node, value, path, options, check):
+    from audiences.population_ops import paths
+
+    return paths.reference_errors(check.input, value, path) if check.input else []
+
+
+def _attribute(node, value, path, options, check):
+    name = options.get(node.get("x-schema-option", "schema"))
+    schema = Schema.objects.filter(name=name).first() if isinstance(name, str) else None
+    if schema is None or schema.attributes.filter(name=value).exists():
+        return []
+    return [{"path": path, "message": f"{schema.name} has no attribute {value!r}"}]
+
+
+def _identifier(node, value, path, options, check):
+    problem = identifier_error(value)
+    return [{"path": path, "message": problem}] if problem else []
+
+
+def _file(node, value, path, options, check):
+    from campaigns import files
+
+    problem = files.reference_error(value)
+    return [{"path": path, "message": problem}] if problem else []
+
+
 CHECKERS = {
     "rule": _rule,
     "duration": _duration,
@@ -67,6 +117,11 @@ CHECKERS = {
     "audience": _reference(SavedAudience, "name", "saved audience"),
     "group": _reference(Group, "name", "group"),
     "user": _user,
+    "link": _link,
+    "column": _column,
+    "attribute": _attribute,
+    "identifier": _identifier,
+    "file": _file,
 }
 
 

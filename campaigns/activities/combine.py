@@ -1,10 +1,16 @@
 """``combine``: union, intersection or exclusion (``primary`` minus the others) of the live inputs,
-on the primary key. ``complement`` leaves by ``complement`` with the records of the inputs that
-are not in the result. Skipped inputs are ignored (design 7). The result keeps keys only: added
-columns of the inputs do not survive a set operation (``outputs`` says so)."""
+on the primary key, or on ``keys``: attributes (``email``) or columns every input has, so that
+records with equal keys count as one (``audiences.population_ops.keyed``: a union keeps the
+first record of each key, inputs in order with ``primary`` first; an intersection or exclusion
+keeps records of the first input; a null key matches nothing). ``complement`` leaves by
+``complement`` with the records of the inputs that are not in the result. Skipped inputs are
+ignored (design 7). The result keeps keys only: added columns of the inputs do not survive a set
+operation (``outputs`` says so)."""
 
 from audiences import populations
+from audiences.population_ops import keyed
 from campaigns.activities import options as o
+from campaigns.activities import targeting
 from campaigns.activities.base import ActivityKind, error
 
 OPERATIONS = ("union", "intersection", "exclusion")
@@ -27,7 +33,7 @@ class Combine(ActivityKind):
         keys=o.array(
             o.string(),
             None,
-            "Fields to reconcile records on (default: the primary key).",
+            "Fields or columns to reconcile records on, e.g. email (default: the primary key).",
             nullable=True,
         ),
         complement=o.boolean(False, "Also emit, on 'complement', what is not in the result."),
@@ -37,8 +43,18 @@ class Combine(ActivityKind):
         errors = []
         if options.get("operation") == "exclusion" and not options.get("primary"):
             errors.append(error(check.at("primary"), "exclusion needs a primary input"))
-        if options.get("keys"):
-            errors.append(error(check.at("keys"), "only the primary key is supported"))
+        for source, shape in check.inbound.items():
+            if shape is not None and shape.is_file:
+                errors.append(
+                    error(check.path, f"{source!r} brings file rows: reconcile them first")
+                )
+            else:
+                for index, key in enumerate(options.get("keys") or []):
+                    path = check.at(f"keys[{index}]")
+                    errors += [
+                        error(e["path"], f"input {source!r}: {e['message']}")
+                        for e in targeting.column_errors(shape, key, path)
+                    ]
         schemas = {shape.schema for shape in check.inbound.values() if shape is not None}
         if len(schemas) > 1:
             names = ", ".join(sorted(schemas))
@@ -56,8 +72,13 @@ class Combine(ActivityKind):
         primary = ctx.options.get("primary")
         if primary in ctx.inputs:
             inputs = [ctx.inputs[primary]] + [p for k, p in ctx.inputs.items() if k != primary]
-        operation = ctx.options["operation"]
-        result = populations.combine(operation=operation, populations=inputs, label=label)
+        operation, keys = ctx.options["operation"], ctx.options.get("keys")
+        if keys:
+            result = keyed.combine_on(
+                operation=operation, populations=inputs, keys=keys, label=label
+            )
+        else:
+            result = populations.combine(operation=operation, populations=inputs, label=label)
         outputs = {"out": result, "complement": None}
         if ctx.options["complement"]:
             everything = populations.combine(operation="union", populations=inputs, label=label)

@@ -129,32 +129,43 @@ def _message(error) -> str:
     return render(error.validator_value) if render else error.message
 
 
+def _leaves(error):
+    """The errors to report for ``error``: for a failed ``oneOf``/``anyOf``, those of the
+    alternative of the value's JSON type (when one has it), so the message says what is wrong."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        branch = _branch({"oneOf": error.validator_value}, error.instance)
+        if branch is not None:
+            index = error.validator_value.index(branch)
+            for sub in error.context:
+                if sub.schema_path and sub.schema_path[0] == index:
+                    yield from _leaves(sub)
+            return
+    yield error
+
+
 def _errors(validator_schema, options, path):
     found = []
-    for error in Draft7Validator(validator_schema).iter_errors(options):
-        parts = list(error.absolute_path)
-        if error.validator == "additionalProperties":
-            known = set(validator_schema_at(validator_schema, parts).get("properties", {}))
-            for extra in sorted(set(error.instance) - known):
-                found.append({"path": _path(path, [*parts, extra]), "message": "unknown option"})
-            continue
-        if error.validator == "required":
-            for missing in error.validator_value:
-                if missing not in error.instance:
-                    found.append({"path": _path(path, [*parts, missing]), "message": "is required"})
-            continue
-        found.append({"path": _path(path, parts), "message": _message(error)})
+    for top in Draft7Validator(validator_schema).iter_errors(options):
+        for error in _leaves(top):
+            found += _described(error, path)
     return sorted(found, key=lambda e: e["path"])
 
 
-def validator_schema_at(schema, parts):
-    node = schema
-    for part in parts:
-        if isinstance(part, int):
-            node = node.get("items", {})
-        else:
-            node = node.get("properties", {}).get(part, {})
-    return node
+def _described(error, path):
+    parts = list(error.absolute_path)
+    if error.validator == "additionalProperties":
+        known = set(error.schema.get("properties", {}))
+        return [
+            {"path": _path(path, [*parts, extra]), "message": "unknown option"}
+            for extra in sorted(set(error.instance) - known)
+        ]
+    if error.validator == "required":
+        return [
+            {"path": _path(path, [*parts, missing]), "message": "is required"}
+            for missing in error.validator_value
+            if missing not in error.instance
+        ]
+    return [{"path": _path(path, parts), "message": _message(error)}]
 
 
 def type_errors(schema: dict, options: dict, path: str) -> list[dict]:
@@ -173,10 +184,35 @@ def openapi(schema: dict) -> dict:
     return copy.deepcopy(schema)
 
 
+JSON_TYPES = {
+    "string": str,
+    "integer": int,
+    "number": int | float,
+    "boolean": bool,
+    "object": dict,
+    "array": list,
+}
+
+
+def _branch(schema: dict, value):
+    """The ``oneOf`` alternative whose JSON type ``value`` has, or None."""
+    for option in schema.get("oneOf", ()):
+        kind = JSON_TYPES.get(option.get("type"))
+        if kind is not None and isinstance(value, kind) and not isinstance(value, bool):
+            return option
+        if option.get("type") == "boolean" and isinstance(value, bool):
+            return option
+    return None
+
+
 def walk(schema: dict, value, path: str) -> Iterator[tuple[dict, object, str]]:
-    """Every (sub-schema, value, path) of ``value`` following ``properties`` and ``items``."""
+    """Every (sub-schema, value, path) of ``value`` following ``properties``, ``items`` and the
+    ``oneOf`` alternative of the value's JSON type."""
     yield schema, value, path
-    if isinstance(value, dict):
+    branch = _branch(schema, value)
+    if branch is not None:
+        yield from walk(branch, value, path)
+    elif isinstance(value, dict):
         for name, prop in schema.get("properties", {}).items():
             if name in value:
                 yield from walk(prop, value[name], _path(path, [name]))
