@@ -89,7 +89,7 @@ def _largest_count(run):
     from campaigns import reads
 
     counted = [(count, key) for key, count in reads.counts(run).items() if count is not None]
-    return max(counted, default=(None, (None, None)))
+    return max(counted, key=lambda found: found[0], default=(None, (None, None)))  # the first
 
 
 def _audience_over(policy, campaign, definition):
