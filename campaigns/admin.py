@@ -244,6 +244,12 @@ class CampaignAdmin(admin.ModelAdmin):
         if saved.status_note != note and saved.status_note.startswith("Approval voided"):
             messages.warning(request, f"{saved}: {saved.status_note}")
 
+    def construct_change_message(self, request, form, formsets, add=False):
+        """The admin's own log line: the campaign's fields only. The inlines are never saved as
+        formsets (``save_related`` hands the whole definition to the service, which writes its
+        own audit entry), so Django's default, which reads ``formset.new_objects``, cannot run."""
+        return [{"added": {}}] if add else [{"changed": {"fields": form.changed_data}}]
+
     def get_urls(self):
         view = self.admin_site.admin_view(self.lifecycle_view)
         versions = self.admin_site.admin_view(self.versions_view)

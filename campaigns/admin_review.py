@@ -13,15 +13,18 @@ page and the campaign's version comparison.
 import json
 
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from campaigns import admin_views
 
 WORDS = {"added": "added", "removed": "removed", "changed": "changed"}
 
 
-def _value(value):
+def _value(value, section=""):
     if value is None:
         return ""
+    if section == "transition":
+        return format_html("{} &mdash;{}&rarr; {}", value["from"], value["port"], value["to"])
     text = value if isinstance(value, str) else json.dumps(value, indent=2, sort_keys=True)
     return format_html("<pre>{}</pre>", text)
 
@@ -51,7 +54,15 @@ def diff_table(changes, before, after):
         "",
         '<tr class="diff-{}"><td>{}</td><td class="diff-before">{}</td>'
         '<td class="diff-after">{}</td></tr>',
-        ((c["change"], _what(c), _value(c["before"]), _value(c["after"])) for c in changes),
+        (
+            (
+                c["change"],
+                _what(c),
+                _value(c["before"], c["section"]),
+                _value(c["after"], c["section"]),
+            )
+            for c in changes
+        ),
     )
     return format_html(
         '<table class="version-diff"><thead><tr><th>what</th><th>{}</th><th>{}</th></tr>'
@@ -64,7 +75,7 @@ def diff_table(changes, before, after):
 
 def _profile(profile):
     shown = [(k, v) for k, v in profile.items() if k != "key" and v not in (None, "")][:6]
-    return format_html_join("<br>", "{}: {}", shown)
+    return format_html_join(mark_safe("<br>"), "{}: {}", shown)
 
 
 def _content(content, rendered):

@@ -19,7 +19,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from campaigns import admin_review, lifecycle, review, services, task_kinds
-from campaigns.models import HumanTask
+from campaigns.models import OPEN_TASK, HumanTask
 from config.errors import DomainError
 
 DECISIONS = {"approve": "approved", "reject": "rejected"}
@@ -60,12 +60,11 @@ class HumanTaskAdmin(admin.ModelAdmin):
     list_select_related = ("group", "assignee", "campaign", "requested_by")
     search_fields = ("title", "message", "campaign__name")
     actions = ("approve_selected", "reject_selected")
-    fields = (
-        "title", "kind", "status", "group", "assignee", "campaign", "run", "policy", "reason",
-        "message", "requested_by", "created_at", "due_at", "approvals_so_far", "decision",
+    readonly_fields = (
+        "title", "kind", "status", "group", "assignee", "due_at", "campaign", "run", "policy",
+        "reason", "message", "requested_by", "created_at", "approvals_so_far", "decision",
         "comment", "decided_by", "decided_at", "version",
     )  # fmt: skip
-    readonly_fields = fields
     change_form_template = "admin/campaigns/humantask/change_form.html"
 
     def get_urls(self):
@@ -85,6 +84,18 @@ class HumanTaskAdmin(admin.ModelAdmin):
         return f"{obj.approvals.count()} of {obj.approvals_needed}" + (
             f": {names}" if names else ""
         )
+
+    def get_fieldsets(self, request, obj=None):
+        asked = ["campaign", "run", "policy", "reason", "message", "requested_by", "created_at"]
+        asked = [f for f in asked if obj is None or getattr(obj, f, None) not in (None, "")]
+        sets = [
+            ("Task", {"fields": ("title", "kind", "status", "group", "assignee", "due_at")}),
+            ("The request", {"fields": (*asked, "approvals_so_far")}),
+        ]
+        if obj is not None and obj.status not in OPEN_TASK:
+            outcome = ("decision", "comment", "decided_by", "decided_at", "version")
+            sets.append(("Outcome", {"fields": outcome}))
+        return sets
 
     def has_add_permission(self, request):
         return False  # tasks are created by runs and publications

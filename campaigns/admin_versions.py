@@ -81,7 +81,7 @@ def approval_box(campaign):
     )
     if not campaign.status_note and not waiting:
         return "-"
-    waits = format_html("<br>Waiting: {}", links) if waiting else ""
+    waits = format_html("<br>Tasks: {}", links) if waiting else ""
     return format_html(
         '<div class="campaign-approval">{}{}</div>', campaign.status_note or "", waits
     )

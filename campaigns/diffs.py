@@ -132,14 +132,37 @@ class _Grouper:
         elif parts and parts[0] in SECTIONS and len(parts) > 2:
             self.add(parts[0], parts[1], "changed", parts[2], op["path"])
         elif parts:
-            self.add("setting", parts[0], "changed", path=op["path"])
+            self.add("setting", parts[0], self._setting_change(parts[0]), path=op["path"])
+
+    def _setting_change(self, key):
+        if key not in self.old:
+            return "added"
+        return "removed" if key not in self.new else "changed"
 
 
 ORDER = {"setting": 0, "activity": 1, "transition": 2}
+
+
+def _places(before, after):
+    """Where each setting, activity and transition comes in the definitions (after first)."""
+    places = {}
+    for definition in (after or {}, before or {}):
+        keys = [
+            *(("setting", k) for k in definition if k not in SECTIONS),
+            *(("activity", str(a.get("id"))) for a in definition.get("activities") or []),
+            *(("transition", transition_key(t)) for t in definition.get("transitions") or []),
+        ]
+        for key in keys:
+            places.setdefault(key, len(places))
+    return places
 
 
 def changes(before: dict | None, after: dict | None) -> list[Change]:
     grouper = _Grouper(before, after)
     for op in patch(before, after):
         grouper.take(op)
-    return sorted(grouper.found.values(), key=lambda c: ORDER[c.section])
+    places = _places(before, after)
+    return sorted(
+        grouper.found.values(),
+        key=lambda c: (ORDER[c.section], places.get((c.section, c.key), len(places))),
+    )

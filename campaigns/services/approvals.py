@@ -71,6 +71,10 @@ def _note(campaign, text, user, event, draft=True):
     )  # fmt: skip
 
 
+def _approvals(n):
+    return "1 approval" if n == 1 else f"{n} distinct approvals"
+
+
 def request(*, campaign, definition, needed, user) -> list[HumanTask]:
     bound, request_id = diffs.content_hash(definition), uuid.uuid4()
     asked = []
@@ -96,7 +100,7 @@ def request(*, campaign, definition, needed, user) -> list[HumanTask]:
         campaign.status = C.PENDING_APPROVAL
     campaign.content_hash = bound
     campaign.save(update_fields=["status", "content_hash"])
-    who = "; ".join(f"{p.group} ({p.approvals} approval(s), {p.name}: {r})" for p, r in needed)
+    who = "; ".join(f"{p.group} ({_approvals(p.approvals)}; {p.name}: {r})" for p, r in needed)
     _note(campaign, f"Waiting for approval by {who}.", user, "publication_requested", draft=False)
     return asked
 
