@@ -10,4 +10,7 @@ class AudiencesConfig(AppConfig):
         from audiences import (
             admin_audiences,  # noqa: F401  (registers the audience builder)
             admin_data,  # noqa: F401  (registers the data browser and imports)
+            audit,
         )
+
+        audit.connect()  # imports are recorded in the audit trail

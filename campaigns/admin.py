@@ -20,7 +20,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.module_loading import import_string
 
-from campaigns import admin_views, lifecycle, services
+from campaigns import admin_versions, admin_views, lifecycle, services
 from campaigns.admin_activities import ActivityAdmin  # noqa: F401 - registers the activity pages
 from campaigns.admin_files import CampaignFileAdmin  # noqa: F401 - registers campaign files
 from campaigns.admin_inlines import (
@@ -30,9 +30,11 @@ from campaigns.admin_inlines import (
     can_edit,
     document_from,
 )
+from campaigns.admin_policies import ApprovalPolicyAdmin  # noqa: F401 - registers the policies
 from campaigns.admin_runs import RunAdmin, duration  # noqa: F401 - registers the run pages
 from campaigns.admin_tasks import HumanTaskAdmin  # noqa: F401 - registers the task admin
 from campaigns.models import Campaign, Run
+from campaigns.services import approvals
 from config.errors import DomainError, ValidationFailed
 
 
@@ -75,6 +77,7 @@ class CampaignAdmin(admin.ModelAdmin):
         "name",
         "description",
         "status",
+        "approval",
         "revision",
         "schedule",
         "error_policy",
@@ -83,12 +86,15 @@ class CampaignAdmin(admin.ModelAdmin):
         "graph",
         "validation",
         "recent_runs",
+        "versions",
         "add_activity",
         "activity_kinds",
     )
     computed = (
         "status",
+        "approval",
         "revision",
+        "versions",
         "launch_plan",
         "graph",
         "validation",
@@ -143,6 +149,14 @@ class CampaignAdmin(admin.ModelAdmin):
                 f"revising version {version.number} (launches still use version {version.number})"
             )
         return f"version {version.number} is live; revise it to change it"
+
+    @admin.display(description="approval")
+    def approval(self, obj):
+        return admin_versions.approval_box(obj) if obj.pk else "-"
+
+    @admin.display(description="versions")
+    def versions(self, obj):
+        return admin_versions.versions_list(obj) if obj.pk else "-"
 
     @admin.display(description="launches")
     def launch_plan(self, obj):
@@ -217,8 +231,9 @@ class CampaignAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         if not change:
             return
+        note = form.instance.status_note
         try:
-            services.replace_definition(
+            saved = services.replace_definition(
                 campaign=form.instance,
                 document=document_from(form.instance, form, formsets),
                 user=request.user,
@@ -226,13 +241,27 @@ class CampaignAdmin(admin.ModelAdmin):
         except DomainError as exc:
             transaction.set_rollback(True)
             messages.error(request, f"{form.instance}: not saved: {refusal_message(exc)}")
+            return
+        if saved.status_note != note and saved.status_note.startswith("Approval voided"):
+            messages.warning(request, f"{saved}: {saved.status_note}")
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        """The admin's own log line: the campaign's fields only. The inlines are never saved as
+        formsets (``save_related`` hands the whole definition to the service, which writes its
+        own audit entry), so Django's default, which reads ``formset.new_objects``, cannot run."""
+        return [{"added": {}}] if add else [{"changed": {"fields": form.changed_data}}]
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.lifecycle_view)
+        versions = self.admin_site.admin_view(self.versions_view)
         return [
             path("<int:pk>/lifecycle/<str:action>/", view, name="campaigns_campaign_lifecycle"),
+            path("<int:pk>/versions/", versions, name="campaigns_campaign_versions"),
             *super().get_urls(),
         ]
+
+    def versions_view(self, request, pk):
+        return admin_versions.compare_view(self, request, pk)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         campaign = self.get_object(request, object_id)
@@ -267,8 +296,11 @@ class CampaignAdmin(admin.ModelAdmin):
             )
         elif isinstance(result, Campaign) and result.pk != campaign.pk:
             text = f"{campaign}: duplicated as {result}."
+        elif name == "publish" and approvals.waiting(result).exists():
+            text = f"{campaign}: sent for approval; now {result.status.replace('_', ' ')}."
         else:
-            text = f"{campaign}: {lifecycle.ACTIONS[name].label.lower()} done; now {result.status}."
+            label = lifecycle.ACTIONS[name].label.lower()
+            text = f"{campaign}: {label} done; now {result.status.replace('_', ' ')}."
         messages.success(request, text)
         return result
 

@@ -4,8 +4,10 @@ validation grouped by activity, and the rows of a run's transition.
 - ``graph_svg(activities, transitions, counts)`` a small inline SVG: activities laid out in layers
   by their depth from the entry activities (longest path), transitions as lines labelled with
   their port and, when given, their count in a run (``-`` when the port carried nothing).
-- ``campaign_picture(campaign)`` the draft graph with the counts of the campaign's latest run.
-- ``run_picture(run)`` the graph of the version the run is bound to, with its counts.
+- ``picture(activities, transitions, run)`` the one caller of ``graph_svg``: every graph of the
+  admin goes through it (``campaign_picture``: the draft with the latest run's counts;
+  ``run_picture``: a run's version with its counts; ``definition_picture``: any definition
+  with a run's counts, for the task review).
 - ``errors_by_activity(campaign)`` ``{activity key or "": [message, ...]}`` from validation.
 - ``kinds_reference()`` the registered kinds with help texts, ports and default options.
 - ``transition_rows(run, source, port, user, limit)`` ``(population, headers, rows)``: the first
@@ -144,6 +146,15 @@ def run_counts(run):
     return reads.counts(run), statuses
 
 
+def picture(activities, transitions, run=None):
+    """THE one place the admin draws a campaign graph: the campaign page, a run's page and a
+    task's review all come here (the canvas that replaces ``graph_svg`` changes this function
+    only). ``activities``: [(key, type, label)]; ``transitions``: [(from, port, to)]; ``run``:
+    whose counts and statuses to show, or None."""
+    counts, statuses = run_counts(run) if run is not None else (None, None)
+    return graph_svg(activities, transitions, counts, statuses)
+
+
 def campaign_picture(campaign):
     activities = list(
         Activity.objects.non_polymorphic()
@@ -156,17 +167,18 @@ def campaign_picture(campaign):
             "source__key", "port", "target__key"
         )
     )
-    latest = campaign.runs.order_by("-created_at", "-id").first()
-    counts, statuses = run_counts(latest) if latest else (None, None)
-    return graph_svg(activities, transitions, counts, statuses)
+    return picture(activities, transitions, campaign.runs.order_by("-created_at", "-id").first())
+
+
+def definition_picture(definition, run=None):
+    """The graph of a definition document, with the counts of ``run`` (a task's review)."""
+    activities = [(a["id"], a["type"], a.get("label", "")) for a in definition["activities"]]
+    transitions = [(t["from"], t.get("port", "out"), t["to"]) for t in definition["transitions"]]
+    return picture(activities, transitions, run)
 
 
 def run_picture(run):
-    definition = run.version.definition
-    activities = [(a["id"], a["type"], a.get("label", "")) for a in definition["activities"]]
-    transitions = [(t["from"], t["port"], t["to"]) for t in definition["transitions"]]
-    counts, statuses = run_counts(run)
-    return graph_svg(activities, transitions, counts, statuses)
+    return definition_picture(run.version.definition, run)
 
 
 def errors_by_activity(campaign):

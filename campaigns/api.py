@@ -7,17 +7,19 @@ from datetime import UTC
 import jsonpatch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from campaigns import definitions, lifecycle, schedules, services
+from campaigns import definitions, diffs, lifecycle, schedules, services
 from campaigns.api_runs import RUN, run_data
 from campaigns.models import Campaign
 from campaigns.openapi import page_of, ref
+from campaigns.services import approvals
 from campaigns.versions import latest_version, live_schedule
 from config.api.pagination import PageNumberPagination
+from config.errors import NotFound, ValidationFailed
 
 OBJ = OpenApiTypes.OBJECT
 DEFINITION = ref("CampaignDefinition")
@@ -32,6 +34,20 @@ CAMPAIGN = {
         "next_launch_at": {"type": "string", "format": "date-time", "nullable": True},
         "version": {"type": "integer", "nullable": True},
         "revision_open": {"type": "boolean"},
+        "status_note": {
+            "type": "string",
+            "description": "Why it is in its state: waiting for whom, a rejection, a voided approval.",
+        },
+        "changed_by": {
+            "type": "string",
+            "nullable": True,
+            "description": "Who last changed the definition (they cannot approve it).",
+        },
+        "approval_tasks": {
+            "type": "array",
+            "items": {"type": "integer"},
+            "description": "The open publication approval tasks (tasks/{id}/).",
+        },
         "actions": {"type": "array", "items": {"type": "string"}},
         "next_launches": {"type": "array", "items": {"$ref": "#/components/schemas/LaunchTime"}},
         "created_at": {"type": "string", "format": "date-time"},
@@ -44,6 +60,46 @@ VARIABLES = {
         "properties": {"variables": {"type": "object", "additionalProperties": True}},
     }
 }
+
+
+VERSION = {
+    "type": "object",
+    "properties": {
+        "number": {"type": "integer"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "created_by": {"type": "string", "nullable": True},
+        "approved": {"type": "boolean", "description": "Published through an approval."},
+    },
+}
+AGAINST = "The version to compare with (default: the one before)."
+VERSION_DETAIL = {
+    "type": "object",
+    "properties": {
+        "number": {"type": "integer"},
+        "definition": DEFINITION,
+        "against": {"type": "integer", "nullable": True},
+        "diff": {
+            "type": "array",
+            "description": "RFC 6902 JSON Patch from the definition of `against` to this one.",
+            "items": {"type": "object", "additionalProperties": True},
+        },
+        "changes": {
+            "type": "array",
+            "description": "The same, for people: activities, options, transitions and settings "
+            "added, removed or changed (position and label left out).",
+            "items": {"type": "object", "additionalProperties": True},
+        },
+    },
+}
+
+
+def version_row(version, approved=()):
+    return {
+        "number": version.number,
+        "created_at": version.created_at,
+        "created_by": version.created_by.get_username() if version.created_by else None,
+        "approved": version.pk in approved,
+    }
 
 
 LAUNCH = {
@@ -91,6 +147,9 @@ def campaign_data(campaign, user=None):
         "next_launch_at": campaign.next_launch_at,
         "version": version.number if version else None,
         "revision_open": campaign.revision_opened_at is not None,
+        "status_note": campaign.status_note,
+        "changed_by": campaign.changed_by.get_username() if campaign.changed_by else None,
+        "approval_tasks": list(approvals.waiting(campaign).values_list("pk", flat=True)),
         "actions": [a.name for a in lifecycle.available(campaign, user)] if user else [],
         "next_launches": launch_times(campaign, services.upcoming(campaign)),
         "created_at": campaign.created_at,
@@ -140,25 +199,46 @@ class CampaignViewSet(viewsets.ViewSet):
     def definition(self, request, pk=None):
         return Response(definitions.export(self._get(pk)))
 
-    @extend_schema(operation_id="campaigns_versions_list", responses=OBJ)
+    @extend_schema(operation_id="campaigns_versions_list", responses={200: page_of(VERSION)})
     @action(detail=True, methods=["get"])
     def versions(self, request, pk=None):
-        versions = self._get(pk).versions.filter(number__isnull=False).order_by("number")
+        versions = (
+            self._get(pk)
+            .versions.filter(number__isnull=False)
+            .select_related("created_by")
+            .order_by("number")
+        )
+        approved = set(
+            versions.filter(approval_tasks__decision="approved").values_list("pk", flat=True)
+        )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(versions, request, view=self)
-        return paginator.get_paginated_response(
-            [{"number": v.number, "created_at": v.created_at} for v in page]
-        )
+        return paginator.get_paginated_response([version_row(v, approved) for v in page])
 
-    @extend_schema(responses=OBJ)
+    @extend_schema(
+        parameters=[OpenApiParameter("against", int, required=False, description=AGAINST)],
+        responses={200: VERSION_DETAIL},
+    )
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>\d+)")
     def version(self, request, pk=None, number=None):
         campaign = self._get(pk)
         version = get_object_or_404(campaign.versions, number=number)
-        before = campaign.versions.filter(number=int(number) - 1).first()
-        diff = jsonpatch.make_patch(before.definition if before else {}, version.definition)
+        against = request.query_params.get("against")
+        if against is not None and not against.isdigit():
+            raise ValidationFailed([{"path": "against", "message": "a version number"}])
+        other = int(against) if against is not None else int(number) - 1
+        before = campaign.versions.filter(number=other).first()
+        if against is not None and before is None:
+            raise NotFound(f"no version {against}")
+        old = before.definition if before else {}
         return Response(
-            {"number": version.number, "definition": version.definition, "diff": list(diff)}
+            {
+                "number": version.number,
+                "definition": version.definition,
+                "against": before.number if before else None,
+                "diff": list(jsonpatch.make_patch(old, version.definition)),
+                "changes": [c.as_dict() for c in diffs.changes(old or None, version.definition)],
+            }
         )
 
     @extend_schema(operation_id="campaigns_launches_list", responses={200: page_of(LAUNCH)})

@@ -1,5 +1,6 @@
-"""REST endpoints for runs, their transition records, human tasks and the activity kinds
-(design 6). Views only parse the request and call ``campaigns.reads`` and ``campaigns.services``."""
+"""REST endpoints for runs, their transition records and the activity kinds (design 6). Views
+only parse the request and call ``campaigns.reads`` and ``campaigns.services``. Human tasks:
+``campaigns.api_tasks``."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -11,7 +12,7 @@ from rest_framework.views import APIView
 
 from campaigns import reads, services
 from campaigns.activities import registry
-from campaigns.models import HumanTask, HumanTaskStatus, Run
+from campaigns.models import Run
 from campaigns.openapi import page_of
 from config.api.pagination import PageNumberPagination
 from config.errors import ValidationFailed
@@ -41,7 +42,6 @@ RUN = {
         },
     },
 }
-TASK = {"type": "object", "additionalProperties": {}}
 
 
 def run_data(run):
@@ -72,23 +72,6 @@ def run_data(run):
         "error": run.error,
         "activities": activities,
         "transitions": reads.transitions(run),
-    }
-
-
-def task_data(task):
-    return {
-        "id": task.pk,
-        "kind": task.kind,
-        "status": task.status,
-        "title": task.title,
-        "message": task.message,
-        "group": task.group.name if task.group else None,
-        "assignee": task.assignee_id,
-        "decision": task.decision,
-        "comment": task.comment,
-        "due_at": task.due_at,
-        "run": task.run_id,
-        "activity": task.activity_run.key if task.activity_run else None,
     }
 
 
@@ -162,56 +145,6 @@ class RunViewSet(viewsets.ViewSet):
                 "results": found.rows,
             }
         )
-
-
-class TaskViewSet(viewsets.ViewSet):
-    """Human tasks; ``approve/`` and ``reject/`` decide one with a comment."""
-
-    queryset = HumanTask.objects.all()
-    lookup_value_regex = r"\d+"
-
-    @extend_schema(
-        operation_id="tasks_list",
-        parameters=[
-            OpenApiParameter("status", str, required=False, enum=list(HumanTaskStatus.values))
-        ],
-        responses={200: page_of(TASK)},
-    )
-    def list(self, request):
-        tasks = HumanTask.objects.select_related("group", "activity_run")
-        wanted = request.query_params.get("status")
-        if wanted:
-            if wanted not in HumanTaskStatus.values:
-                choices = ", ".join(HumanTaskStatus.values)
-                raise ValidationFailed([{"path": "status", "message": f"one of {choices}"}])
-            tasks = tasks.filter(status=wanted)
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(tasks, request, view=self)
-        return paginator.get_paginated_response([task_data(t) for t in page])
-
-    @extend_schema(responses={200: TASK})
-    def retrieve(self, request, pk=None):
-        return Response(task_data(get_object_or_404(HumanTask, pk=pk)))
-
-    def _decide(self, request, pk, decision):
-        data = request.data if isinstance(request.data, dict) else {}
-        task = services.decide_task(
-            task=get_object_or_404(HumanTask, pk=pk),
-            user=request.user,
-            decision=decision,
-            comment=str(data.get("comment") or ""),
-        )
-        return Response(task_data(task))
-
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: TASK})
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        return self._decide(request, pk, "approved")
-
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: TASK})
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        return self._decide(request, pk, "rejected")
 
 
 class KindsView(APIView):

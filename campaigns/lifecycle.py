@@ -23,6 +23,7 @@ from config.access import require
 from config.errors import Conflict
 
 PUBLISHED = (C.SCHEDULED, C.LIVE, C.PAUSED)
+EDITABLE = (C.DRAFT, C.PENDING_APPROVAL)
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,9 @@ class Action:
 
 
 def editable(campaign) -> bool:
-    """A draft, or a published campaign with a revision open."""
-    return campaign.status == C.DRAFT or campaign.revision_opened_at is not None
+    """A draft (waiting for approval or not), or a published campaign with a revision open.
+    Changing a definition that waits for approval voids the request (``approvals``)."""
+    return campaign.status in EDITABLE or campaign.revision_opened_at is not None
 
 
 def _condition_holds(action, obj):
@@ -66,15 +68,17 @@ EVERY_STATE = tuple(C.values)
 RUN_GOING = (R.PENDING, R.RUNNING, R.WAITING, R.PAUSED)
 # name, button, refusal words, subject, states, permission, service, editable, help
 TABLE = [
-    _row("edit", "Edit", "Editing", "campaign", (C.DRAFT, *PUBLISHED),
+    _row("edit", "Edit", "Editing", "campaign", (*EDITABLE, *PUBLISHED),
          "campaigns.change_campaign", "campaigns.services.replace_definition", True,
-         "Change the definition (a draft, or an open revision)."),
-    _row("test_run", "Test run", "Test-running", "campaign", (C.DRAFT, *PUBLISHED),
+         "Change the definition (a draft, or an open revision); a change voids a pending "
+         "approval."),
+    _row("test_run", "Test run", "Test-running", "campaign", (*EDITABLE, *PUBLISHED),
          "campaigns.test_run_campaign", "campaigns.services.test_run", None,
          "Compute every count of the current definition; nothing is sent."),
     _row("publish", "Publish", "Publishing", "campaign", (C.DRAFT, *PUBLISHED),
          "campaigns.publish_campaign", "campaigns.services.publish", True,
-         "Number a new version and start (or keep) its schedule."),
+         "Number a new version and start (or keep) its schedule; when an approval policy "
+         "applies, send it for approval first."),
     _row("revise", "Revise", "Revising", "campaign", PUBLISHED,
          "campaigns.change_campaign", "campaigns.services.revise", False,
          "Open a revision; launches keep the last published version until it is published."),
@@ -107,7 +111,11 @@ TABLE = [
          "End this run; what is pending is cancelled."),
     _row("decide_task", "Decide", "Deciding a task", "task", (T.NEW, T.ASSIGNED),
          "campaigns.decide_task", "campaigns.services.decide_task", None,
-         "Approve or reject a task of one of your groups."),
+         "Approve or reject a task of one of your groups (approval activities and "
+         "publication approvals)."),
+    _row("assign_task", "Assign", "Assigning a task", "task", (T.NEW, T.ASSIGNED),
+         "campaigns.assign_task", "campaigns.services.assign_task", None,
+         "Give a task of one of your groups to one of its members (or take it)."),
 ]  # fmt: skip
 ACTIONS = {action.name: action for action in TABLE}
 
@@ -124,6 +132,7 @@ VERBS = {
     "discard_revision": "discard the revision of",
     "stop_run": "stop",
     "decide_task": "decide",
+    "assign_task": "assign",
 }
 
 

@@ -14,7 +14,7 @@ from polymorphic.models import PolymorphicModel
 
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft"
-    PENDING_APPROVAL = "pending_approval"
+    PENDING_APPROVAL = "pending_approval", "pending approval"
     SCHEDULED = "scheduled"
     LIVE = "live"
     PAUSED = "paused"
@@ -46,6 +46,23 @@ class Campaign(models.Model):
     )
     published_at = models.DateTimeField(
         null=True, blank=True, help_text="First publication: where an 'every' schedule counts from."
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who last changed the definition (four eyes: they cannot approve it).",
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
+    content_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Hash of the draft definition, position and label left out (campaigns.diffs).",
+    )
+    status_note = models.TextField(
+        blank=True, help_text="Why the campaign is in its state: a rejection, a voided approval."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -253,8 +270,15 @@ OPEN_TASK = {HumanTaskStatus.NEW, HumanTaskStatus.ASSIGNED}
 
 
 class HumanTask(models.Model):
-    """Work waiting on a person: an approval activity now, send confirmations and publication
-    approvals later (``kind``). A run's activity waits on it until it is decided or expires."""
+    """Work waiting on a person, in one queue (``campaigns.services.tasks``): an approval
+    activity's decision, a publication approval, a send confirmation (``kind``, one entry of
+    ``campaigns.task_kinds``). Statuses move new -> assigned -> done | cancelled | expired.
+
+    A run's activity (``activity_run``) waits on its task until it is decided or expires. A
+    publication approval names its ``campaign``, the ``policy`` that asked for it, the hash of the
+    definition it approves (``definition_hash``: any other content voids it), how many distinct
+    approvals it needs (``approvals_needed``, each a ``TaskApproval``) and, once approved, the
+    ``version`` it published."""
 
     kind = models.CharField(max_length=40, default="approval")
     status = models.CharField(
@@ -285,11 +309,45 @@ class HumanTask(models.Model):
     activity_run = models.ForeignKey(
         ActivityRun, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks"
     )
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks"
+    )
+    policy = models.ForeignKey(
+        "ApprovalPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+    reason = models.CharField(max_length=300, blank=True, help_text="Why the policy applies.")
+    request = models.UUIDField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="The publication request (one per publish) whose policies asked for this task.",
+    )
+    definition_hash = models.CharField(max_length=64, blank=True)
+    approvals_needed = models.PositiveSmallIntegerField(default=1)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    version = models.ForeignKey(
+        Version,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="approval_tasks",
+        help_text="The version this approval published.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        permissions = [("decide_task", "Can approve or reject tasks of one's groups")]
+        indexes = [models.Index(fields=["status", "group"], name="task_status_group")]
+        permissions = [
+            ("decide_task", "Can approve or reject tasks of one's groups"),
+            ("assign_task", "Can assign and reassign tasks of one's groups"),
+        ]
 
     def __str__(self):
         return f"{self.kind} task {self.pk}"
@@ -319,3 +377,6 @@ class CampaignFile(models.Model):
 
     def __str__(self):
         return self.name
+
+
+from campaigns.models_governance import ApprovalPolicy, TaskApproval  # noqa: E402, F401

@@ -5,12 +5,15 @@ from rest_framework.routers import SimpleRouter
 
 from campaigns.api import CampaignViewSet
 from campaigns.api_files import FilesView
-from campaigns.api_runs import KindsView, RunViewSet, TaskViewSet
+from campaigns.api_policies import PolicyViewSet
+from campaigns.api_runs import KindsView, RunViewSet
+from campaigns.api_tasks import TaskViewSet
 
 router = SimpleRouter()
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("runs", RunViewSet, basename="run")
 router.register("tasks", TaskViewSet, basename="task")
+router.register("policies", PolicyViewSet, basename="policy")
 
 urlpatterns = [
     path("kinds/", KindsView.as_view(), name="kinds"),

@@ -10,6 +10,13 @@ SHORTCUTS = [
     ("campaigns", "Campaign", "Campaigns", "Design, publish and follow orchestrated campaigns."),
     ("campaigns", "Run", "Runs", "Each execution of a campaign, activity by activity."),
     ("campaigns", "HumanTask", "Tasks", "Approvals and confirmations waiting for someone."),
+    (
+        "campaigns",
+        "ApprovalPolicy",
+        "Approval policies",
+        "When publishing needs sign-off, and by whom.",
+    ),
+    ("admin", "LogEntry", "Audit trail", "Who did what, when: every action on record."),
 ]
 QUEUES = ("Job queues", "Background jobs: imports, campaign steps, sending.")
 

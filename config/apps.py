@@ -2,6 +2,16 @@ from django.contrib.admin.apps import AdminConfig
 
 
 class CampaignsAdminConfig(AdminConfig):
-    """The product's own admin site (titles, index), used as ``admin.site`` everywhere."""
+    """The product's own admin site (titles, index), used as ``admin.site`` everywhere. After
+    the admin's autodiscovery it adds the audit trail and the user admin that deactivates users
+    with audit entries (``config.audit_admin``), and the audit of role and permission changes
+    (``config.audit_signals``)."""
 
     default_site = "config.admin_site.CampaignsAdminSite"
+
+    def ready(self):
+        super().ready()
+        from config import audit_admin, audit_signals
+
+        audit_admin.register(self.module.site)
+        audit_signals.connect()

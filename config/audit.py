@@ -1,5 +1,16 @@
 """The audit trail: Django's admin ``LogEntry``, written through this one helper by every service
-that changes something, whether called from the admin, the API or a command."""
+that changes something, whether called from the admin, the API or a command.
+
+It is append-only: the admin offers no edit or delete (``config.audit_admin``) and PostgreSQL
+refuses any UPDATE or DELETE of ``django_admin_log`` (a trigger, campaigns migration 0005), so
+users who have entries are deactivated, never deleted. Entries are read through ``entries``
+(filters) and ``describe`` (one entry as JSON), in the admin and at ``/api/audit/``.
+
+Each entry written here stores ``[{"message", "by", "event"?, "before"?, "after"?,
+"details"?}]`` as its change message: ``event`` is the product's name of what happened
+(``publish``, ``approve``, ``reject``, ``task_assigned``, ``roles_changed``, ``import``...),
+``before`` / ``after`` the values that changed, where that makes sense.
+"""
 
 import json
 
@@ -9,13 +20,22 @@ from django.contrib.contenttypes.models import ContentType
 ACTIONS = {"add": ADDITION, "change": CHANGE, "delete": DELETION}
 
 
-def log_change(*, user, obj, action, message="", details=None):
+def _payload(message, by, event, before, after, details):
+    item = {"message": message, "by": by}
+    extra = {"event": event, "before": before, "after": after, "details": details}
+    item.update({k: v for k, v in extra.items() if v})
+    return json.dumps([item], default=str)
+
+
+def log_change(*, user, obj, action, message="", details=None, event=None, before=None, after=None):
     """Record ``action`` ("add", "change" or "delete") on ``obj`` by ``user``.
 
-    ``user`` may be None for changes made by the system (a scheduled run, a command without a
-    user); they are attributed to the first superuser, since LogEntry requires a user, and marked
-    ``"by": "system"`` in the message. ``message`` is a sentence for people; ``details`` any JSON.
-    Returns the LogEntry, or None when there is no user at all to attribute it to.
+    ``user`` may be None (or ``SYSTEM``) for changes made by the system (a scheduled run, the
+    tick, a command without a user); they are attributed to the first superuser, since LogEntry
+    requires a user, and marked ``"by": "system"`` in the message. ``message`` is a sentence for
+    people; ``event`` the product's name of the action (defaults to ``action``); ``before`` /
+    ``after`` what changed; ``details`` any JSON. Returns the LogEntry, or None when there is no
+    user at all to attribute it to.
     """
     from django.contrib.auth import get_user_model
 
@@ -25,20 +45,28 @@ def log_change(*, user, obj, action, message="", details=None):
         by = "system"
         if user is None:
             return None
-    payload = [{"message": message, "by": by, **({"details": details} if details else {})}]
+    flag = ACTIONS[action]
     return LogEntry.objects.create(
         user_id=user.pk,
         content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],
-        action_flag=ACTIONS[action],
-        change_message=json.dumps(payload),
+        action_flag=flag,
+        change_message=_payload(message, by, event, before, after, details),
     )
 
 
-def entries(*, obj=None, model=None, user=None, action=None):
+def event_filter(event):
+    """A ``Q`` for the entries whose ``event`` is ``event`` (as ``log_change`` writes it)."""
+    from django.db.models import Q
+
+    return Q(change_message__contains=json.dumps({"event": event})[1:-1])
+
+
+def entries(*, obj=None, model=None, user=None, action=None, since=None, until=None):
     """The audit trail, newest first, as a LogEntry queryset, optionally narrowed to one object
-    (``obj``), one model class (``model``), one user and one action ("add", "change", "delete")."""
+    (``obj``), one model class (``model``), one user, one action ("add", "change", "delete", or
+    an ``event`` such as "publish") and a time span (``since`` inclusive, ``until`` exclusive)."""
     qs = LogEntry.objects.select_related("user", "content_type").order_by("-action_time", "-pk")
     if obj is not None:
         qs = qs.filter(
@@ -49,16 +77,24 @@ def entries(*, obj=None, model=None, user=None, action=None):
         qs = qs.filter(content_type=ContentType.objects.get_for_model(model, False))
     if user is not None:
         qs = qs.filter(user=user)
-    if action is not None:
+    if action in ACTIONS:
         qs = qs.filter(action_flag=ACTIONS[action])
+    elif action is not None:
+        qs = qs.filter(event_filter(action))
+    if since is not None:
+        qs = qs.filter(action_time__gte=since)
+    if until is not None:
+        qs = qs.filter(action_time__lt=until)
     return qs
 
 
 def describe(entry):
-    """One LogEntry as ``{"action", "message", "by", "details", "user", "at", ...}``.
+    """One LogEntry as ``{"action", "event", "message", "by", "before", "after", "details",
+    "user", "at", ...}``.
 
-    Entries written by ``log_change`` carry ``message``, ``by`` and ``details``; the admin's own
-    entries (a JSON list of changes, or plain text) give their ``get_change_message()``.
+    Entries written by ``log_change`` carry ``message``, ``by``, ``event``, ``before``,
+    ``after`` and ``details``; the admin's own entries (a JSON list of changes, or plain text)
+    give their ``get_change_message()``, with the action as their event.
     """
     names = {flag: name for name, flag in ACTIONS.items()}
     base = {
@@ -80,8 +116,19 @@ def describe(entry):
         item = payload[0]
         return {
             **base,
+            "event": item.get("event") or base["action"],
             "message": item.get("message", ""),
             "by": item["by"],
+            "before": item.get("before"),
+            "after": item.get("after"),
             "details": item.get("details"),
         }
-    return {**base, "message": entry.get_change_message(), "by": "user", "details": None}
+    return {
+        **base,
+        "event": base["action"],
+        "message": entry.get_change_message(),
+        "by": "user",
+        "before": None,
+        "after": None,
+        "details": None,
+    }

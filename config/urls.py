@@ -4,10 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.audit_api import AuditViewSet
+
 api_patterns = [
     path("", include("audiences.urls")),
     path("", include("channels.urls")),
     path("", include("campaigns.urls")),
+    path("audit/", AuditViewSet.as_view({"get": "list"}), name="audit"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -56,3 +56,27 @@ def token_client(user):
     token, _ = Token.objects.get_or_create(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+@pytest.fixture
+def roles(db):
+    """The six role groups (``campaigns.roles``) by name. The data migration made them, but a
+    transactional test's flush empties the tables: fill them again (idempotent)."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from campaigns import roles as role_table
+
+    role_table.fill(apps)
+    return {group.name: group for group in Group.objects.filter(name__in=role_table.ROLES)}
+
+
+def member_of(role, name, group=None, password=None):
+    """A staff user (not a superuser) whose only permissions come from the group ``role``."""
+    from django.contrib.auth.models import User
+
+    user = User.objects.create_user(name, password=password, is_staff=True)
+    user.groups.add(role)
+    if group is not None:
+        user.groups.add(group)
+    return user

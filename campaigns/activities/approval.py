@@ -1,5 +1,7 @@
 """``approval``: creates a human task for ``group`` with ``message`` and waits until it is decided
-(``approved`` / ``rejected`` ports) or expires after ``expires_in`` (then leaves by ``on_expiry``).
+(``approved`` / ``rejected`` ports) or expires after ``expires_in`` (then leaves by ``on_expiry``;
+the tick expires it and wakes this activity, ``campaigns.services.tasks.expire_due``, and so does
+this activity's own wake-up at the due time, whichever comes first).
 The port taken carries the inbound population; the others carry nothing. Test mode creates no task
 and takes ``approved`` (design 7)."""
 
@@ -27,6 +29,7 @@ class Approval(ActivityKind):
 
     def run(self, ctx):
         from campaigns.models import HumanTask, HumanTaskStatus
+        from campaigns.services import tasks
 
         ports = dict.fromkeys(PORTS)
         if ctx.test:
@@ -34,7 +37,7 @@ class Approval(ActivityKind):
             return ports
         task = HumanTask.objects.filter(activity_run=ctx.activity_run).first()
         if task is None:
-            task = HumanTask.objects.create(
+            task = tasks.create_task(
                 kind="approval",
                 title=f"Approve {ctx.key} of {ctx.run.campaign}",
                 message=ctx.options["message"],
@@ -49,7 +52,6 @@ class Approval(ActivityKind):
         if task.status in (HumanTaskStatus.NEW, HumanTaskStatus.ASSIGNED):
             if timezone.now() < task.due_at:
                 return Waiting(task.due_at)
-            task.status = HumanTaskStatus.EXPIRED
-            task.save(update_fields=["status"])
+            tasks.expire_task(task)
         ports[ctx.options["on_expiry"]] = ctx.input
         return ports

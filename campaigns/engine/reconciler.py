@@ -19,6 +19,7 @@ from django.utils import timezone
 from campaigns.engine import jobs
 from campaigns.engine.claim import ACTIVE_RUN, ProofOfLife
 from campaigns.models import ActivityRun, ActivityRunStatus
+from campaigns.services.tasks import expire_due as expire_tasks
 
 S = ActivityRunStatus
 
@@ -73,4 +74,5 @@ def tick():
         "orphans": recover_orphans(),
         "due": requeue_due(),
         "launched": launch_scheduled(),
+        "expired": expire_tasks(),  # human tasks past due_at (their activity takes on_expiry)
     }

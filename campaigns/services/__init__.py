@@ -6,7 +6,10 @@ lifecycle table (``campaigns.lifecycle``: permission, then state) and auditing t
 - ``editing``: create, replace, revise, discard a revision, duplicate, validation errors;
 - ``running``: test runs, publish, pause, resume, stop, close, archive, trigger;
 - ``launching``: scheduled launches (the tick), the next launch times;
-- ``tasks``: deciding human tasks.
+- ``tasks``: the queue of human tasks: create, assign, decide, cancel, expire (the tick);
+- ``approvals``: publication under approval policies, four eyes bound to the definition hash;
+- ``policies``: managing approval policies (``campaigns.manage_policies``);
+- ``notifications``: where email to approvers and requesters plugs in (not built yet).
 """
 
 from campaigns.services.editing import (  # noqa: F401
@@ -27,6 +30,7 @@ from campaigns.services.running import (  # noqa: F401
     close,
     pause,
     publish,
+    publish_definition,
     resume,
     start_run,
     stop,
@@ -34,4 +38,9 @@ from campaigns.services.running import (  # noqa: F401
     test_run,
     trigger,
 )
-from campaigns.services.tasks import decide_task  # noqa: F401
+from campaigns.services.tasks import (  # noqa: F401
+    assign_task,
+    decide_task,
+    expire_due,
+    open_tasks,
+)

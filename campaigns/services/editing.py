@@ -1,11 +1,17 @@
 """Editing a campaign's definition: create, replace (a draft, or an open revision), revise,
-discard a revision, duplicate. See ``campaigns.services``."""
+discard a revision, duplicate. See ``campaigns.services``.
+
+Every change of the definition goes through here and ends with ``_changed``: it records who
+last changed the definition (four eyes: ``approvals.definition_changed``) and voids a pending
+approval bound to another content hash (the campaign returns to draft, saying why). Moving or
+relabelling activities changes no hash and voids nothing."""
 
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns import definitions, graph, lifecycle
+from campaigns import definitions, diffs, graph, lifecycle
 from campaigns.models import Campaign
+from campaigns.services import approvals
 from campaigns.versions import latest_version
 from config.access import real_user, require
 from config.audit import log_change
@@ -21,6 +27,14 @@ def unique_name(name, exclude=None):
     return candidate
 
 
+def _changed(campaign, user, message, event="edit"):
+    voided = approvals.definition_changed(campaign, user)
+    details = {"voided": voided} if voided else None
+    log_change(
+        user=user, obj=campaign, action="change", event=event, message=message, details=details
+    )
+
+
 def locked(campaign) -> Campaign:
     """The campaign's row, locked for the rest of the transaction."""
     return Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -30,9 +44,18 @@ def locked(campaign) -> Campaign:
 def create_from_definition(*, document, user) -> Campaign:
     require(user, "campaigns.add_campaign", "Creating a campaign")
     definition = definitions.parse(document)
-    campaign = Campaign.objects.create(name=unique_name(definition["name"]), owner=real_user(user))
+    campaign = Campaign.objects.create(
+        name=unique_name(definition["name"]),
+        owner=real_user(user),
+        changed_by=real_user(user),
+        changed_at=timezone.now(),
+    )
     definitions.save(campaign=campaign, definition=definition)
-    log_change(user=user, obj=campaign, action="add", message="Created from a definition.")
+    campaign.content_hash = diffs.content_hash(definitions.export(campaign))
+    campaign.save(update_fields=["content_hash"])
+    log_change(
+        user=user, obj=campaign, action="add", event="create", message="Created from a definition."
+    )
     return campaign
 
 
@@ -45,7 +68,7 @@ def replace_definition(*, campaign, document, user) -> Campaign:
     if definition["name"] != campaign.name:
         campaign.name = unique_name(definition["name"], exclude=campaign)
     definitions.save(campaign=campaign, definition=definition)
-    log_change(user=user, obj=campaign, action="change", message="Definition replaced.")
+    _changed(campaign, user, "Definition replaced.")
     return campaign
 
 
@@ -73,9 +96,7 @@ def save_activity(*, campaign, user, activity, replaces=None) -> Campaign:
     else:
         items.append(activity)
     definitions.save(campaign=campaign, definition=definitions.parse(document))
-    log_change(
-        user=user, obj=campaign, action="change", message=f"Activity {activity.get('id')} saved."
-    )
+    _changed(campaign, user, f"Activity {activity.get('id')} saved.")
     return campaign
 
 
@@ -90,7 +111,7 @@ def remove_activity(*, campaign, user, key) -> Campaign:
         t for t in document["transitions"] if key not in (t["from"], t["to"])
     ]
     definitions.save(campaign=campaign, definition=definitions.parse(document))
-    log_change(user=user, obj=campaign, action="change", message=f"Activity {key} removed.")
+    _changed(campaign, user, f"Activity {key} removed.")
     return campaign
 
 
@@ -109,9 +130,7 @@ def revise(*, campaign, user) -> Campaign:
     campaign.revision_opened_at, campaign.revision_opened_by = timezone.now(), real_user(user)
     campaign.save(update_fields=["revision_opened_at", "revision_opened_by"])
     number = version.number if version else 0
-    log_change(
-        user=user, obj=campaign, action="change", message=f"Revision of version {number} opened."
-    )
+    _changed(campaign, user, f"Revision of version {number} opened.", event="revise")
     return campaign
 
 
@@ -126,7 +145,7 @@ def discard_revision(*, campaign, user) -> Campaign:
         campaign.name = unique_name(version.definition["name"], exclude=campaign)
     campaign.revision_opened_at, campaign.revision_opened_by = None, None
     campaign.save()
-    log_change(user=user, obj=campaign, action="change", message="Revision discarded.")
+    _changed(campaign, user, "Revision discarded.", event="discard_revision")
     return campaign
 
 
@@ -134,5 +153,11 @@ def discard_revision(*, campaign, user) -> Campaign:
 def duplicate(*, campaign, user) -> Campaign:
     lifecycle.check("duplicate", campaign, user)
     copy = create_from_definition(document=definitions.export(campaign), user=user)
-    log_change(user=user, obj=campaign, action="change", message=f"Duplicated as {copy}.")
+    log_change(
+        user=user,
+        obj=campaign,
+        action="change",
+        event="duplicate",
+        message=f"Duplicated as {copy}.",
+    )
     return copy

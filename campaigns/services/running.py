@@ -15,11 +15,11 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from campaigns import definitions, graph, lifecycle
+from campaigns import definitions, graph, lifecycle, policies
 from campaigns import variables as campaign_variables
 from campaigns.engine import jobs, progress
 from campaigns.models import Campaign, CampaignStatus, Run, RunStatus, Version
-from campaigns.services import launching
+from campaigns.services import approvals, launching
 from campaigns.services.editing import locked
 from campaigns.versions import latest_version
 from config.access import real_user
@@ -69,7 +69,10 @@ def test_run(*, campaign, user, variables=None) -> Run:
     run = start_run(
         campaign=campaign, version=version, variables=variables, test=True, user=user, source="test"
     )
-    log_change(user=user, obj=campaign, action="change", message=f"Test run {run.pk} started.")
+    log_change(
+        user=user, obj=campaign, action="change", event="test_run",
+        message=f"Test run {run.pk} started.", details={"run": run.pk, "variables": run.variables},
+    )  # fmt: skip
     return run
 
 
@@ -107,20 +110,50 @@ def _close_revision(campaign, version):
 
 @transaction.atomic
 def publish(*, campaign, user) -> Campaign:
-    """Number a new version of a valid draft (or open revision) and start its schedule."""
+    """Publish a valid draft (or open revision): number a new version and start its schedule;
+    or, when approval policies apply (``campaigns.policies``), send it for approval
+    (``approvals.request``): a draft then waits in ``pending_approval`` until every policy's
+    task is approved, which publishes it (``publish_definition``)."""
     campaign = locked(campaign)
     lifecycle.check("publish", campaign, user)
     definition = _valid_definition(campaign)
-    version = _number(campaign, definition, user)
-    if campaign.status == C.DRAFT:
-        _go_live(campaign, version, user)
+    open_tasks = list(approvals.waiting(campaign).values_list("pk", flat=True))
+    if open_tasks:
+        raise Conflict(f"this campaign already waits for approval (tasks {open_tasks})")
+    needed = policies.applicable(campaign, definition)
+    if needed:
+        approvals.request(campaign=campaign, definition=definition, needed=needed, user=user)
+        return campaign
+    publish_definition(campaign=campaign, user=user)
+    return campaign
+
+
+def publish_definition(*, campaign, user, requested_by=None, message="") -> Version:
+    """Number the current (valid) definition of the locked ``campaign`` as its next version and
+    start its schedule, or move the live schedule to it (a revision). ``requested_by`` (the
+    version's author) defaults to ``user``; ``message`` is added to the audit entry."""
+    definition = _valid_definition(campaign)
+    before = campaign.status
+    version = _number(campaign, definition, requested_by or user)
+    if campaign.status in (C.DRAFT, C.PENDING_APPROVAL):
+        _go_live(campaign, version, requested_by or user)
     else:
         _close_revision(campaign, version)
+    campaign.status_note = ""
     campaign.save()
+    text = f"Published version {version.number}" + (f" ({message})." if message else ".")
     log_change(
-        user=user, obj=campaign, action="change", message=f"Published version {version.number}."
-    )
-    return campaign
+        user=user, obj=campaign, action="change", event="publish", message=text,
+        before={"status": before}, after={"status": campaign.status, "version": version.number},
+    )  # fmt: skip
+    return version
+
+
+def _moved(campaign, user, event, message, before):
+    log_change(
+        user=user, obj=campaign, action="change", event=event, message=message,
+        before={"status": before}, after={"status": campaign.status},
+    )  # fmt: skip
 
 
 def _runs(campaign, statuses):
@@ -131,10 +164,11 @@ def _runs(campaign, statuses):
 def pause(*, campaign, user) -> Campaign:
     campaign = locked(campaign)
     lifecycle.check("pause", campaign, user)
+    before = campaign.status
     campaign.status = C.PAUSED
     campaign.save(update_fields=["status"])
     _runs(campaign, ACTIVE_RUNS).filter(test=False).update(status=RunStatus.PAUSED)
-    log_change(user=user, obj=campaign, action="change", message="Paused.")
+    _moved(campaign, user, "pause", "Paused.", before)
     return campaign
 
 
@@ -142,6 +176,7 @@ def pause(*, campaign, user) -> Campaign:
 def resume(*, campaign, user) -> Campaign:
     campaign = locked(campaign)
     lifecycle.check("resume", campaign, user)
+    before = campaign.status
     future = campaign.next_launch_at and campaign.next_launch_at > timezone.now()
     launched_before = campaign.launches.exists() or campaign.runs.filter(test=False).exists()
     campaign.status = C.SCHEDULED if future and not launched_before else C.LIVE
@@ -150,7 +185,7 @@ def resume(*, campaign, user) -> Campaign:
         run.status = RunStatus.RUNNING
         run.save(update_fields=["status"])
         jobs.enqueue_due(progress.resumable(run))
-    log_change(user=user, obj=campaign, action="change", message="Resumed.")
+    _moved(campaign, user, "resume", "Resumed.", before)
     return campaign
 
 
@@ -158,11 +193,13 @@ def resume(*, campaign, user) -> Campaign:
 def stop(*, campaign, user) -> Campaign:
     campaign = locked(campaign)
     lifecycle.check("stop", campaign, user)
+    before = campaign.status
+    approvals.withdraw(campaign, user, "the campaign was stopped")
     campaign.status, campaign.next_launch_at = C.STOPPED, None
     campaign.save(update_fields=["status", "next_launch_at"])
     for run in _runs(campaign, (*ACTIVE_RUNS, RunStatus.PAUSED)):
         progress.stop(run)
-    log_change(user=user, obj=campaign, action="change", message="Stopped.")
+    _moved(campaign, user, "stop", "Stopped.", before)
     return campaign
 
 
@@ -171,7 +208,10 @@ def stop_run(*, run, user) -> Run:
     run = Run.objects.select_for_update().get(pk=run.pk)
     lifecycle.check("stop_run", run, user)
     progress.stop(run)
-    log_change(user=user, obj=run.campaign, action="change", message=f"Run {run.pk} stopped.")
+    log_change(
+        user=user, obj=run.campaign, action="change", event="stop_run",
+        message=f"Run {run.pk} stopped.", details={"run": run.pk},
+    )  # fmt: skip
     return run
 
 
@@ -179,9 +219,10 @@ def stop_run(*, run, user) -> Run:
 def close(*, campaign, user) -> Campaign:
     campaign = locked(campaign)
     lifecycle.check("close", campaign, user)
+    before = campaign.status
     campaign.status, campaign.next_launch_at = C.CLOSED, None
     campaign.save(update_fields=["status", "next_launch_at"])
-    log_change(user=user, obj=campaign, action="change", message="Closed: no new runs.")
+    _moved(campaign, user, "close", "Closed: no new runs.", before)
     return campaign
 
 
@@ -189,11 +230,12 @@ def close(*, campaign, user) -> Campaign:
 def archive(*, campaign, user) -> Campaign:
     campaign = locked(campaign)
     lifecycle.check("archive", campaign, user)
+    before = campaign.status
     if campaign.runs.filter(status__in=(*ACTIVE_RUNS, RunStatus.PAUSED)).exists():
         raise Conflict("cannot archive a campaign with runs still going")
     campaign.status = C.ARCHIVED
     campaign.save(update_fields=["status"])
-    log_change(user=user, obj=campaign, action="change", message="Archived.")
+    _moved(campaign, user, "archive", "Archived.", before)
     return campaign
 
 
@@ -216,5 +258,8 @@ def trigger(*, campaign, user, variables=None, source="trigger") -> Run:
         user=user,
         source=source,
     )
-    log_change(user=user, obj=campaign, action="change", message=f"Triggered run {run.pk}.")
+    log_change(
+        user=user, obj=campaign, action="change", event="trigger",
+        message=f"Triggered run {run.pk}.", details={"run": run.pk, "variables": run.variables},
+    )  # fmt: skip
     return run

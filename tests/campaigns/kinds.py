@@ -67,3 +67,24 @@ class Keep(ActivityKind):
 
         kept = populations.subset(population=ctx.input, where=ctx.options["where"], now=ctx.now)
         return {"out": kept}
+
+
+class Notice(ActivityKind):
+    """A channel activity that sends nothing: it passes its input on. It stands for the email,
+    SMS and push kinds (being built) where approvals look at channel activities: a marketing
+    ``category``, content options marked as templates and long texts."""
+
+    type = "notice"
+    label = "Notice"
+    group = "channels"
+    help_text = "A test channel: passes its input on, sends nothing."
+    options = o.options(
+        subject=o.string("", "The subject.", widget="template"),
+        text=o.string("", "The text.", widget="textarea"),
+        category=o.string(
+            "marketing", "marketing or transactional.", enum=["marketing", "transactional"]
+        ),
+    )
+
+    def run(self, ctx):
+        return {"out": ctx.input}

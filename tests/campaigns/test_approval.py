@@ -68,6 +68,11 @@ def test_decided_through_the_api(schema, engine, approvers, api_client, decision
     assert ActivityRun.objects.get(run=run, key="ok").status == "waiting"
     listed = api_client.get("/api/tasks/?status=new").json()["results"]
     assert [t["id"] for t in listed] == [task.pk]
+    graph = api_client.get(f"/api/tasks/{task.pk}/").json()["review"]["graph"]
+    assert graph["run"] == run.pk  # what the approver sees: the run waiting on the task
+    assert {
+        (t["from"], t["to"], t["count"]) for t in graph["transitions"] if t["from"] == "aud"
+    } == {("aud", "ok", 20)}
     response = api_client.post(f"/api/tasks/{task.pk}/{decision}/", {"comment": "fine"}, "json")
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "done"

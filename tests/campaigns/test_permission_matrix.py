@@ -79,6 +79,7 @@ ROWS = {
     "trigger": ("campaign", "signal", "draft", _campaign_call("post", "trigger/")),
     "stop_run": ("run", "running", None, None),
     "decide_task": ("task", "new", None, None),
+    "assign_task": ("task", "new", None, None),
 }
 
 
@@ -106,6 +107,8 @@ def call_api(client, action, obj, schema):
         return client.post(f"/api/runs/{obj.pk}/stop/")
     if action == "decide_task":
         return client.post(f"/api/tasks/{obj.pk}/approve/", {"comment": "ok"}, format="json")
+    if action == "assign_task":
+        return client.post(f"/api/tasks/{obj.pk}/assign/", {}, format="json")  # take it
     return ROWS[action][3](client, obj)
 
 
@@ -158,6 +161,9 @@ def _admin_post(client, action, obj):
     if action == "decide_task":
         url = reverse("admin:campaigns_humantask_decide", args=[obj.pk])
         return client.post(url, {"decision": "approve"}, follow=True)
+    if action == "assign_task":
+        url = reverse("admin:campaigns_humantask_assign", args=[obj.pk])
+        return client.post(url, {"assignee": ""}, follow=True)
     url = reverse("admin:campaigns_campaign_lifecycle", args=[obj.pk, action])
     return client.post(url, follow=True)
 
