@@ -58,12 +58,14 @@ TYPE_CHECKS = {
 
 @dataclass
 class Outcome:
-    """What a write did: counts, and the rejects as (row, attribute, message), rows ordered."""
+    """What a write did: counts, the rejects as (row, attribute, message), rows ordered, and the
+    path it took (``first_load``: written once into the empty table; ``staged``)."""
 
     written: int = 0
     skipped_older: int = 0
     rejected: int = 0
     rejects: list = field(default_factory=list)
+    path: str = "staged"
 
 
 def q(name):
@@ -139,7 +141,7 @@ def _column_checks(target, columns, *, types=True, others=True):
         if type_check:
             checks.append((name, f"s.{q(name)} IS NOT NULL AND {type_check[0]}", type_check[1]))
         if others and attribute.enum:
-            allowed = ", ".join(_quote_literal(str(v)) for v in attribute.enum)
+            allowed = ", ".join(literal(str(v)) for v in attribute.enum)
             listed = ", ".join(str(v) for v in attribute.enum)
             checks.append(
                 (
@@ -151,7 +153,8 @@ def _column_checks(target, columns, *, types=True, others=True):
     return checks
 
 
-def _quote_literal(text):
+def literal(text):
+    """``text`` as an SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -160,8 +163,7 @@ def _insert_rejects(cursor, checks, source="_stage s", extra_where=""):
     if not checks:
         return
     values = ", ".join(
-        f"({_quote_literal(col)}, CASE WHEN {cond} THEN {_quote_literal(msg)} END)"
-        for col, cond, msg in checks
+        f"({literal(col)}, CASE WHEN {cond} THEN {literal(msg)} END)" for col, cond, msg in checks
     )
     any_bad = " OR ".join(f"({cond})" for _col, cond, _msg in checks)
     cursor.execute(

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from audiences import imports
 from campaigns.engine import jobs
 from campaigns.engine.claim import ACTIVE_RUN, ProofOfLife
 from campaigns.models import ActivityRun, ActivityRunStatus
@@ -73,4 +74,5 @@ def tick():
         "orphans": recover_orphans(),
         "due": requeue_due(),
         "launched": launch_scheduled(),
+        "imports": imports.reconcile(),
     }
