@@ -4,8 +4,9 @@ file purged after ``UPLOAD_RETENTION_DAYS``.
 
 Contract:
 - Uploaded files go to ``storages["uploads"]`` (``UPLOADS_STORAGE``; by default PostgreSQL,
-  ``audiences.storage.DatabaseStorage``), so a worker on any host reads them. A worker copies the
-  file to a local temporary file first (constant memory), then imports from it.
+  ``audiences.storage.DatabaseStorage``), so a worker on any host reads them. A worker streams
+  the stored file into the import (the database storage reads on a connection of its own);
+  a file it cannot stream that way is copied to a local temporary file first (constant memory).
 - **Proof of life**: whoever runs an import holds the session advisory lock
   ``(IMPORT_LIFE, id)`` on a connection of its own (the one that writes progress) from before
   the claim to after the result; it dies with the process (kill -9 included). Its transaction
@@ -20,6 +21,7 @@ Contract:
   ``UPLOAD_RETENTION_DAYS`` days ago (their counts and rejects stay).
 """
 
+import io
 import shutil
 import tempfile
 import uuid
@@ -147,13 +149,25 @@ def run_import(import_id):
         if not life.take() or not claim(import_id):
             return
         record_import = RecordImport.objects.select_related("schema").get(pk=import_id)
-        with tempfile.TemporaryFile(prefix="import-") as local:
-            with record_import.file.open("rb") as stored:
+        with record_import.file.open("rb") as stored:
+            if _streams(stored):
+                _run(record_import, stored, life)
+                return
+            with tempfile.TemporaryFile(prefix="import-") as local:
                 shutil.copyfileobj(stored, local, 1 << 20)
-            local.seek(0)
-            _run(record_import, local, life)
+                local.seek(0)
+                _run(record_import, local, life)
     finally:
         life.close()
+
+
+def _streams(stored):
+    """Whether the stored file can feed the import directly: a database-stored file read on a
+    connection of its own, or a local file; else (another backend's stream, or chunks visible
+    only to this transaction) it is copied to a local temporary file first."""
+    if getattr(stored, "streams_beside_transactions", None) is not None:
+        return stored.streams_beside_transactions
+    return isinstance(getattr(stored, "file", None), io.BufferedReader) and stored.seekable()
 
 
 def _run(record_import, stream, progress):

@@ -6,13 +6,17 @@ Contract: a file is a ``StoredFile`` row (unique ``name``, ``size``) and its byt
 ``FileChunk`` rows of ``CHUNK`` bytes (the last one shorter), stored uncompressed (``STORAGE
 EXTERNAL``: reading a slice touches only its pages). Saving streams the content with one binary
 ``COPY`` in the caller's transaction (a rolled-back upload leaves nothing); opening gives a
-seekable binary file that fetches one chunk at a time on the default connection, so memory does
-not grow with the file either way. Names are made unique the Django way (``get_available_name``).
+seekable binary file that holds a chunk or three at a time (read ahead on a connection of its
+own outside a transaction, so it can feed a COPY on the default one), so memory does not grow
+with the file either way. Names are made unique the Django way (``get_available_name``).
 Files have no URL: they are read by the application, never served.
 """
 
 import io
+import queue
+import threading
 
+import psycopg
 from django.core.files import File
 from django.core.files.storage import Storage
 from django.db import connection, transaction
@@ -29,12 +33,72 @@ def _stored_files():
     return StoredFile.objects
 
 
+SELECT_CHUNK = f"SELECT data FROM {CHUNK_TABLE} WHERE file_id = %s AND index = %s"
+
+
+class _ReadAhead(threading.Thread):
+    """Fetches chunks ``first`` to the last one in order, on a connection of its own, at most
+    two ahead of the reader (so reading overlaps with what the reader does with them)."""
+
+    def __init__(self, params, file_id, first, count):
+        super().__init__(daemon=True)
+        self.params, self.file_id, self.first, self.count = params, file_id, first, count
+        self.chunks, self.stopped = queue.Queue(maxsize=2), threading.Event()
+        self.start()
+
+    def _put(self, item):
+        while not self.stopped.is_set():
+            try:
+                self.chunks.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def run(self):
+        try:
+            with psycopg.connect(**self.params, autocommit=True) as conn:
+                for index in range(self.first, self.count):
+                    if self.stopped.is_set():
+                        return
+                    row = conn.execute(SELECT_CHUNK, [self.file_id, index], binary=True).fetchone()
+                    self._put(bytes(row[0]) if row else b"")
+        except Exception as exc:  # handed to the reader, which raises it
+            self._put(exc)
+
+    def take(self):
+        item = self.chunks.get()
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    def stop(self):
+        self.stopped.set()
+        self.join(timeout=10)
+
+
 class _ChunkReader(io.RawIOBase):
-    """A seekable raw binary reader over the chunks of one stored file."""
+    """A seekable raw binary reader over the chunks of one stored file. Outside a transaction it
+    reads ahead on a connection of its own (``streams``), so the file can feed a COPY running on
+    the default connection at full speed; inside one it reads on the default connection, where
+    chunks written in the same transaction are visible."""
 
     def __init__(self, file_id, size):
         super().__init__()
         self.file_id, self.size, self.position = file_id, size, 0
+        self.count = -(-size // CHUNK)
+        self.params = None
+        if not connection.in_atomic_block:
+            self.params = connection.get_connection_params()
+            self.params.pop("cursor_factory", None)
+            self.params.pop("context", None)
+        self.streams = self.params is not None
+        self._ahead, self._chunk, self._index = None, b"", -1
+
+    def close(self):
+        if self._ahead is not None:
+            self._ahead.stop()
+            self._ahead = None
+        super().close()
 
     def readable(self):
         return True
@@ -50,18 +114,26 @@ class _ChunkReader(io.RawIOBase):
         self.position = max(0, base + offset)
         return self.position
 
+    def _fetch(self, index):
+        """The bytes of chunk ``index``."""
+        if not self.streams:
+            with connection.cursor() as cursor:
+                cursor.execute(SELECT_CHUNK, [self.file_id, index])
+                row = cursor.fetchone()
+            return bytes(row[0]) if row else b""
+        if self._ahead is None or index != self._index + 1:
+            if self._ahead is not None:
+                self._ahead.stop()
+            self._ahead = _ReadAhead(self.params, self.file_id, index, self.count)
+        return self._ahead.take()
+
     def readinto(self, buffer):
         if self.position >= self.size or not len(buffer):
             return 0
         index, skip = divmod(self.position, CHUNK)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT substring(data FROM %s FOR %s) FROM {CHUNK_TABLE} "
-                "WHERE file_id = %s AND index = %s",
-                [skip + 1, min(len(buffer), CHUNK - skip), self.file_id, index],
-            )
-            row = cursor.fetchone()
-        data = bytes(row[0]) if row else b""
+        if index != self._index:
+            self._chunk, self._index = self._fetch(index), index
+        data = self._chunk[skip : skip + len(buffer)]
         buffer[: len(data)] = data
         self.position += len(data)
         return len(data)
@@ -93,8 +165,10 @@ class DatabaseStorage(Storage):
         stored = _stored_files().filter(name=name).only("pk", "size").first()
         if stored is None:
             raise FileNotFoundError(f"no stored file named {name}")
-        reader = io.BufferedReader(_ChunkReader(stored.pk, stored.size), CHUNK)
-        return File(reader, name)
+        raw = _ChunkReader(stored.pk, stored.size)
+        stored_file = File(io.BufferedReader(raw, CHUNK), name)
+        stored_file.streams_beside_transactions = raw.streams
+        return stored_file
 
     def delete(self, name):
         # The chunks go with one DELETE ... WHERE file_id IN (...): Django's fast delete, as

@@ -170,6 +170,10 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DEV_DATA_DIR / "media")))
+FILE_UPLOAD_HANDLERS = [
+    "audiences.upload_handlers.MemoryHandler",
+    "audiences.upload_handlers.TemporaryFileHandler",
+]
 
 # Mail: Django's own variable names. Local mode without EMAIL_HOST writes mail to files.
 EMAIL_HOST = env("EMAIL_HOST")
