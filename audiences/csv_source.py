@@ -81,6 +81,11 @@ def undecodable(stream, encoding, exc):
             bad = error.start
         if bad >= 0:
             position, lines = offset + bad, lines + chunk.count(b"\n", 0, bad)
+            if chunk[bad : bad + 1] == b"\x00":
+                return ImportFailed(
+                    f"the file holds a NUL byte at byte {position} (line {lines}): "
+                    "a CSV file is text, and text never holds NUL"
+                )
             sample = chunk[bad : bad + 4]
             return ImportFailed(
                 f"the file is not valid {encoding} at byte {position} (line {lines}, bytes "

@@ -172,14 +172,20 @@ def _stage(cursor, file, columns):
         else:
             cursor.execute("RELEASE SAVEPOINT audiences_stage")
             return rows
-    rows, file.read = stage_repaired(
-        cursor,
-        file.stream,
-        file.names,
-        encoding=file.encoding,
-        progress=file.progress,
-        read=file.read,
-    )
+    try:
+        rows, file.read = stage_repaired(
+            cursor,
+            file.stream,
+            file.names,
+            encoding=file.encoding,
+            progress=file.progress,
+            read=file.read,
+        )
+    except psycopg.Error as exc:
+        raise file.failed(exc) or ImportFailed(
+            f"{_copy_error(exc).replace('COPY _lines, line', 'data row')}: a line holds the byte "
+            "0x01 or 0x02, which the recovery of malformed lines cannot read"
+        ) from None
     return rows
 
 

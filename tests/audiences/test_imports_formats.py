@@ -99,8 +99,12 @@ def test_encodings_are_converted(schemas, encoding, value):
 def test_cp1252_bytes_with_no_character_and_nul_bytes_fail_with_their_position(schemas):
     with pytest.raises(ImportFailed, match=r"not valid cp1252 at byte 28 \(line 2"):
         run("", encoding="cp1252", data=b"customer_id,loyalty_points\nc\x81,1\n")
-    with pytest.raises(ImportFailed, match=r"not valid utf-8 at byte 30 \(line 2"):
+    with pytest.raises(ImportFailed, match=r"NUL byte at byte 30 \(line 2\)"):
         run("", data=b"customer_id,loyalty_points\nc1,\x00\n")
+    with pytest.raises(ImportFailed, match=r"not valid utf-8 at byte 39 \(line 3"):
+        run("", data=b"customer_id,loyalty_points\nc1,1,extra\nc\xe9,2\n")  # malformed, then
+    with pytest.raises(ImportFailed, match=r"data row 1: .*0x01 or 0x02"):
+        run("", data=b"customer_id,loyalty_points\nc1,1,\x01\nc2,2\n")
     with pytest.raises(ImportFailed, match=r"header \(line 1\) is not valid utf-8 at byte 1"):
         run("", data=b"c\xe9,x\n")
     assert customers() == {}
