@@ -21,11 +21,16 @@ import codecs
 import csv
 import io
 import time
+from collections.abc import Callable
+from typing import BinaryIO
+
+import psycopg
 
 from audiences.services.records import OP_COLUMN, q
 
 CHUNK = 1 << 20
 PROGRESS_SECONDS = 1.0
+Progress = Callable[[int, int], None]  # (bytes read, lines read)
 # option value: (Python codec, PostgreSQL encoding name)
 ENCODINGS = {
     "utf-8": ("utf-8", "UTF8"),
@@ -42,12 +47,12 @@ class ImportFailed(Exception):
     """The whole file is refused (bad header, undecodable bytes): nothing was written."""
 
 
-def copy_options(encoding):
+def copy_options(encoding: str) -> str:
     """The ``COPY ... FROM STDIN`` options of a CSV file in ``encoding``."""
     return f"FORMAT csv, ENCODING '{ENCODINGS[encoding][1]}'"
 
 
-def read_header(stream, encoding="utf-8"):
+def read_header(stream: BinaryIO, encoding: str = "utf-8") -> tuple[list[str], int]:
     """The column names of the first line (a UTF-8 BOM is skipped); returns (names, bytes read)."""
     line = stream.readline()
     codec = "utf-8-sig" if encoding == "utf-8" else ENCODINGS[encoding][0]
@@ -67,7 +72,7 @@ def _choose(encoding):
     return f"give the file's encoding ({others}) or save it as UTF-8"
 
 
-def undecodable(stream, encoding, exc):
+def undecodable(stream: BinaryIO, encoding: str, exc: psycopg.Error) -> ImportFailed:
     """The ImportFailed for PostgreSQL's encoding error ``exc``, located by decoding the file
     again in chunks (constant memory, no row loop)."""
     codec = ENCODINGS[encoding][0]
@@ -97,7 +102,9 @@ def undecodable(stream, encoding, exc):
     return ImportFailed(f"{exc.diag.message_primary} ({where}); {_choose(encoding)}")
 
 
-def stream_into(cursor, sql, stream, read=0, progress=None):
+def stream_into(
+    cursor, sql: str, stream: BinaryIO, read: int = 0, progress: Progress | None = None
+) -> int:
     """Run ``COPY ... FROM STDIN`` (``sql``) with the rest of ``stream``, in 1 MiB chunks;
     ``progress(bytes read, lines read)`` about once a second. Returns the bytes read."""
     lines, last = 0, time.monotonic()
@@ -152,7 +159,15 @@ def _split(text):
     )
 
 
-def stage_repaired(cursor, stream, names, *, encoding, progress=None, read=0):
+def stage_repaired(
+    cursor,
+    stream: BinaryIO,
+    names: list[str],
+    *,
+    encoding: str,
+    progress: Progress | None = None,
+    read: int = 0,
+) -> tuple[int, int]:
     """Fill ``_stage`` (already created, empty) from the rest of ``stream`` (just after the
     header), rejecting malformed records into ``_rej``; returns (rows, bytes read)."""
     read = _copy_lines(cursor, stream, encoding, progress, read)

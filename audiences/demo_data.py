@@ -145,7 +145,7 @@ GENERATORS = {
 BLOCK = 20_000
 
 
-def query(name):
+def query(name: str) -> str:
     """SQL: one block of the file ``name`` (rows ``lo`` to ``hi`` - 1) as UTF-8 bytes; none of
     the generated values holds a comma, a quote or a line break, so no field needs quoting."""
     fields, source = GENERATORS[name]()

@@ -26,15 +26,17 @@ import shutil
 import tempfile
 import uuid
 from datetime import timedelta
+from typing import BinaryIO
 
 from django.conf import settings
+from django.core.files import File
 from django.db import connections, transaction
 from django.utils import timezone
 
-from audiences.csv_source import ENCODINGS
+from audiences.csv_source import ENCODINGS, Progress
 from audiences.imports import ImportFailed, import_csv, rejects_by_row
-from audiences.models import ImportStatus, RecordImport
-from audiences.services.records import MISSING_LINKS, MODES
+from audiences.models import ImportStatus, RecordImport, Schema
+from audiences.services.records import MISSING_LINKS, MODES, Outcome
 from config.audit import log_change
 from config.errors import ValidationFailed
 
@@ -44,7 +46,7 @@ PURGE_BATCH = 100
 S = ImportStatus
 
 
-def queue_name():
+def queue_name() -> str:
     return f"{settings.RQ_QUEUE_PREFIX}imports"
 
 
@@ -52,7 +54,7 @@ def _new_job_id(import_id):
     return f"import-{import_id}-{uuid.uuid4().hex[:12]}"
 
 
-def check_options(*, mode, missing_links, encoding):
+def check_options(*, mode: str, missing_links: str, encoding: str) -> None:
     """ValidationFailed with every bad option at its path (``mode``, ``missing_links``,
     ``encoding``)."""
     errors = [
@@ -69,8 +71,14 @@ def check_options(*, mode, missing_links, encoding):
 
 
 def start_import(
-    *, schema, upload, mode="upsert", missing_links="reject", encoding="utf-8", user=None
-):
+    *,
+    schema: Schema,
+    upload: File,
+    mode: str = "upsert",
+    missing_links: str = "reject",
+    encoding: str = "utf-8",
+    user=None,
+) -> RecordImport:
     """Store the uploaded file, create the RecordImport (queued) and enqueue it on commit."""
     options = {"mode": mode, "missing_links": missing_links, "encoding": encoding}
     with transaction.atomic():
@@ -133,7 +141,7 @@ class _Life:
         self.db.close()  # ends the session: the lock goes with it
 
 
-def claim(import_id):
+def claim(import_id: int) -> bool:
     """Mark a queued import running; False when it is not queued (already done or taken)."""
     return bool(
         RecordImport.objects.filter(pk=import_id, status=S.QUEUED).update(
@@ -142,7 +150,7 @@ def claim(import_id):
     )
 
 
-def run_import(import_id):
+def run_import(import_id: int) -> None:
     """Run a queued RecordImport to its end (idempotent: does nothing unless it is queued)."""
     life = _Life(import_id)
     try:
@@ -199,8 +207,17 @@ def _run(record_import, stream, progress):
 
 
 def run_here(
-    *, schema, stream, name, size, mode, missing_links, encoding, progress=None, user=None
-):
+    *,
+    schema: Schema,
+    stream: BinaryIO,
+    name: str,
+    size: int,
+    mode: str,
+    missing_links: str,
+    encoding: str,
+    progress: Progress | None = None,
+    user=None,
+) -> tuple[RecordImport, tuple[int, Outcome] | None]:
     """Run an import in this process (``manage.py import_records``), recorded as a RecordImport
     that is ``running`` from the start under this process's proof of life; returns
     (record_import, (rows, outcome) or None when the file was refused)."""
@@ -308,7 +325,7 @@ def _job_alive(job_id):
     return status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
-def recover_stale():
+def recover_stale() -> int:
     """See the module docstring; returns how many imports were requeued or failed."""
     from audiences.jobs import enqueue_import
 
@@ -337,7 +354,7 @@ def recover_stale():
     return touched
 
 
-def purge_files():
+def purge_files() -> int:
     """Delete stored files of imports finished before the retention; returns how many."""
     cutoff = timezone.now() - timedelta(days=settings.UPLOAD_RETENTION_DAYS)
     done = (
@@ -352,7 +369,7 @@ def purge_files():
     return purged
 
 
-def rows_per_second(record_import):
+def rows_per_second(record_import: RecordImport) -> int | None:
     if not record_import.started_at or not record_import.rows:
         return None
     end = record_import.finished_at or timezone.now()

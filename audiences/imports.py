@@ -23,6 +23,8 @@ The life of a RecordImport (queue, run, recovery, purge) is in ``audiences.impor
 public functions are re-exported here.
 """
 
+from typing import BinaryIO
+
 import psycopg
 from django.db import DatabaseError, connection, transaction
 
@@ -31,12 +33,14 @@ from audiences.csv_source import (
     ENCODINGS,
     MALFORMED_SQLSTATE,
     ImportFailed,
+    Progress,
     copy_options,
     read_header,
     stage_repaired,
     stream_into,
     undecodable,
 )
+from audiences.models import Schema
 from audiences.services.first_load import FirstLoadRefused, first_load
 from audiences.services.records import (
     MAX_KEPT_REJECTS,
@@ -60,7 +64,7 @@ __all__ = [
 ]
 
 
-def check_header(target, names, mode):
+def check_header(target: Target, names: list[str], mode: str) -> list[str]:
     """The staged attribute columns, or ImportFailed naming what is wrong with the header."""
     problems = []
     if not names or names == [""]:
@@ -190,8 +194,14 @@ def _stage(cursor, file, columns):
 
 
 def import_csv(
-    *, schema, stream, mode="upsert", missing_links="reject", encoding="utf-8", progress=None
-):
+    *,
+    schema: Schema,
+    stream: BinaryIO,
+    mode: str = "upsert",
+    missing_links: str = "reject",
+    encoding: str = "utf-8",
+    progress: Progress | None = None,
+) -> tuple[int, Outcome]:
     """Import the CSV ``stream`` (binary, seekable) into ``schema``; returns (rows, Outcome).
 
     Raises ImportFailed for a file refused whole. Runs in its own transaction."""
@@ -228,7 +238,7 @@ def import_csv(
     return rows, outcome
 
 
-def rejects_by_row(outcome):
+def rejects_by_row(outcome: Outcome) -> list[dict]:
     """[{"row", "message"}] with every problem of a row in one message (a malformed line's
     message stands alone)."""
     rows = {}
@@ -238,14 +248,14 @@ def rejects_by_row(outcome):
     return [{"row": row, "message": "; ".join(messages)} for row, messages in rows.items()]
 
 
-def recover_stale():
+def recover_stale() -> int:
     """Fail or requeue imports whose process died or whose job was lost (``import_runs``)."""
     from audiences.import_runs import recover_stale as recover
 
     return recover()
 
 
-def reconcile():
+def reconcile() -> int:
     """The periodic work of imports, for the tick: ``recover_stale()`` plus the purge of stored
     files past ``UPLOAD_RETENTION_DAYS``; returns how many imports it touched."""
     from audiences.import_runs import purge_files

@@ -9,7 +9,7 @@ from audiences import dynamic, import_runs
 IMPORT_TIMEOUT = 6 * 3600
 
 
-def run_import(import_id):
+def run_import(import_id: int) -> None:
     """Run RecordImport ``import_id`` if it is still queued (idempotent)."""
     close_old_connections()
     try:
@@ -19,7 +19,7 @@ def run_import(import_id):
         close_old_connections()
 
 
-def enqueue_import(import_id, job_id=None):
+def enqueue_import(import_id: int, job_id: str | None = None):
     """Enqueue the import job as ``job_id`` (call through ``transaction.on_commit``)."""
     queue = django_rq.get_queue(import_runs.queue_name())
     return queue.enqueue(run_import, import_id, job_id=job_id, job_timeout=IMPORT_TIMEOUT)

@@ -18,13 +18,14 @@ The table is locked (``ACCESS EXCLUSIVE``) until the caller commits.
 """
 
 import logging
+from collections.abc import Callable
 
 import psycopg
 from django.conf import settings
 from django.db import DatabaseError
 
 from audiences.models import AttributeType
-from audiences.services.records import literal, q
+from audiences.services.records import Target, literal, q
 
 log = logging.getLogger(__name__)
 TEXT_TYPES = (AttributeType.STRING, AttributeType.TEXT)
@@ -113,7 +114,13 @@ def _check_sql(target, columns, missing_links):
     )
 
 
-def first_load(cursor, target, columns, copy_rows, missing_links):
+def first_load(
+    cursor,
+    target: Target,
+    columns: list[str],
+    copy_rows: Callable[..., int],
+    missing_links: str,
+) -> int | None:
     """Write the file into the empty table of ``target`` (see the module docstring)."""
     cursor.execute("SAVEPOINT audiences_first_load")
     if not _is_empty(cursor, target.table):
