@@ -65,6 +65,7 @@ class RecordImportAdmin(admin.ModelAdmin):
         "id",
         "schema",
         "original_name",
+        "origin",
         "status",
         "rows",
         "written",

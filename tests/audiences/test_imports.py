@@ -39,7 +39,7 @@ def schemas(db):
     run("store_id,city\ns1,Paris\ns2,Lyon\n", schema="store")
 
 
-def test_a_good_file_through_the_command(schemas, tmp_path, capsys, staff_user):
+def test_a_good_file_through_the_command(schemas, tmp_path, capsys, staff_user, client):
     path = tmp_path / "customers.csv"
     path.write_text(
         HEADER
@@ -57,6 +57,9 @@ def test_a_good_file_through_the_command(schemas, tmp_path, capsys, staff_user):
     )
     assert record_import.original_name == "customers.csv" and not record_import.file
     assert "succeeded: 2 written" in audit.describe(audit.entries(obj=record_import)[0])["message"]
+    client.force_login(staff_user)
+    history = client.get("/admin/audiences/recordimport/").content.decode()
+    assert "customers.csv" in history and "command" in history
     rows = customers()
     assert rows["c2"].email == "b,@x.org" and rows["c2"].birth_date is None
     assert str(rows["c1"].balance) == "12.50" and rows["c1"].store_id == "s1"
