@@ -139,3 +139,17 @@ def test_a_link_into_the_same_schema_is_checked_against_the_file(db):
     _rows, outcome = run("person_id,sponsor_id\n1,\n2,7\n", schema="person")
     assert outcome.path == "staged"
     assert rejects_by_row(outcome) == [{"row": 2, "message": "sponsor_id: no person with this key"}]
+
+
+def test_no_pattern_twin_index_where_the_plain_index_serves_like(schemas):
+    from audiences.ddl import sorts_by_code_point
+
+    assert sorts_by_code_point()  # the embedded server's builtin C.UTF-8 provider
+    assert [n for n, _d in schemas if "email" in n] and not [n for n, _d in schemas if "like" in n]
+    run("customer_id,loyalty_points,email\n" + "".join(f"c{i},1,u{i}@x.org\n" for i in range(500)))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE data_customer")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN SELECT 1 FROM data_customer WHERE email LIKE 'u12%'")
+        plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "email" in plan and "Index" in plan
