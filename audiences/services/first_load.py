@@ -7,9 +7,10 @@ transaction, under the schema's writer lock:
   is empty;
 - else it empties it (``TRUNCATE``: the new file makes ``COPY ... FREEZE`` valid), drops its
   primary key and indexes, calls ``copy_rows(sql)`` to stream the file with ``COPY <table> ...
-  FROM STDIN (FREEZE, ...)`` (PostgreSQL casts every value on the way: type checks), runs every
-  other check of design 5.2 in one scan (required, enum, empty keys, links when
-  ``missing_links="reject"``), then builds the primary key (duplicate keys fail it) and indexes;
+  FROM STDIN (FREEZE, ...)`` (PostgreSQL casts every value on the way: type checks), builds the
+  primary key (duplicate and null keys fail it) and indexes, then runs every other check of
+  design 5.2: required, enum and empty keys in one scan, and one index-only anti-join per link
+  when ``missing_links="reject"``;
 - on success it returns the number of rows written: nothing was rejected, nothing is older;
 - when any value or check fails it rolls the savepoint back (the table is empty again, with its
   indexes) and raises ``FirstLoadRefused`` with the reason: the caller then runs the staging path,
@@ -74,12 +75,15 @@ def _drop_indexes(cursor, table):
 
 
 def _column_conditions(target, columns):
-    """SQL conditions on the typed table, each true for a row that breaks required or enum."""
+    """SQL conditions on the typed table, each true for a row that breaks required or enum (a
+    null key needs none: building the primary key refuses it)."""
     conditions = []
     for name in columns:
         attribute, column = target.attributes[name], f"s.{q(name)}"
         text = attribute.type in TEXT_TYPES
-        if attribute.required or name == target.pk:
+        if name == target.pk:
+            conditions += [f"{column} = ''"] if text else []
+        elif attribute.required:
             conditions.append(
                 f"({column} IS NULL OR {column} = '')" if text else f"{column} IS NULL"
             )
@@ -90,28 +94,50 @@ def _column_conditions(target, columns):
     return conditions
 
 
-def _check_sql(target, columns, missing_links):
-    """One query over the loaded table: true when some row breaks a check other than types."""
-    conditions, joins = _column_conditions(target, columns), []
-    if missing_links == "reject":
-        for index, via in enumerate(c for c in columns if c in target.links):
-            to, alias = target.links[via], f"l{index}"
-            # a link into the same table finds its targets in the file itself
-            joins.append(
-                f"LEFT JOIN {q(to.table_name)} {alias} ON {alias}.{q(to.primary_key)} = s.{q(via)}"
-            )
-            blank = f" AND s.{q(via)} <> ''" if target.attributes[via].type in TEXT_TYPES else ""
-            conditions.append(
-                f"(s.{q(via)} IS NOT NULL{blank} AND {alias}.{q(to.primary_key)} IS NULL)"
-            )
-    if not conditions:
-        return None
-    # bool_or over every row, not EXISTS ... LIMIT 1: a clean file is the expected case, and a
-    # LIMIT would tempt the planner into a nested loop of index probes instead of hash joins.
-    return (
-        f"SELECT coalesce(bool_or({' OR '.join(conditions)}), false) "
-        f"FROM {q(target.table)} s {' '.join(joins)}"
+def _checks(target, columns, missing_links):
+    """Queries over the loaded, indexed table, each true when some row breaks a check other
+    than types: one scan for the column checks, one anti-join per link (a link into the same
+    table finds its targets in the file itself)."""
+    table = q(target.table)
+    conditions = _column_conditions(target, columns)
+    checks = (
+        [f"SELECT coalesce(bool_or({' OR '.join(conditions)}), false) FROM {table} s"]
+        if conditions
+        else []
     )
+    if missing_links == "reject":
+        for via in (c for c in columns if c in target.links):
+            to = target.links[via]
+            blank = f" AND s.{q(via)} <> ''" if target.attributes[via].type in TEXT_TYPES else ""
+            checks.append(
+                f"SELECT EXISTS (SELECT 1 FROM {table} s WHERE s.{q(via)} IS NOT NULL{blank} "
+                f"AND NOT EXISTS (SELECT 1 FROM {q(to.table_name)} l "
+                f"WHERE l.{q(to.primary_key)} = s.{q(via)}))"
+            )
+    return checks
+
+
+def _run_checks(cursor, checks):
+    """True when some check finds a bad row. The links are checked as merge anti-joins of the
+    link column's new index and the target's key, both read index-only (``COPY ... FREEZE`` set
+    the visibility map): 0.9 s for 10M rows against 1.6 s as a hash join, measured. Hash and
+    nested-loop joins are off for these queries only (the new table has no statistics yet)."""
+    cursor.execute(
+        "SELECT current_setting('enable_hashjoin'), current_setting('enable_nestloop'), "
+        "set_config('enable_hashjoin', 'off', true), set_config('enable_nestloop', 'off', true)"
+    )
+    hashjoin, nestloop, _h, _n = cursor.fetchone()
+    try:
+        for check in checks:
+            cursor.execute(check)
+            if cursor.fetchone()[0]:
+                return True
+        return False
+    finally:
+        cursor.execute(
+            "SELECT set_config('enable_hashjoin', %s, true), set_config('enable_nestloop', %s, true)",
+            [hashjoin, nestloop],
+        )
 
 
 def first_load(
@@ -131,17 +157,14 @@ def first_load(
         rebuild = _drop_indexes(cursor, target.table)
         names = ", ".join(q(c) for c in columns)
         written = copy_rows(f"COPY {q(target.table)} ({names}) FROM STDIN", freeze=True)
-        check = _check_sql(target, columns, missing_links)
-        if check:
-            cursor.execute(check)
-            if cursor.fetchone()[0]:
-                raise FirstLoadRefused("some row breaks a check")
         cursor.execute(
             "SELECT set_config('maintenance_work_mem', %s, true)",
             [settings.IMPORT_MAINTENANCE_WORK_MEM],
         )
-        for ddl in rebuild:
+        for ddl in rebuild:  # the key first: duplicate and null keys fail it
             cursor.execute(ddl)
+        if _run_checks(cursor, _checks(target, columns, missing_links)):
+            raise FirstLoadRefused("some row breaks a check")
     except (DatabaseError, psycopg.Error, FirstLoadRefused) as exc:
         cursor.execute("ROLLBACK TO SAVEPOINT audiences_first_load")
         if isinstance(exc, FirstLoadRefused):
