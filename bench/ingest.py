@@ -7,8 +7,9 @@ Measured in one run, on one server, with its durability settings as they are (pr
 synchronous_commit, wal_level, full_page_writes), into tables defined through our schema service
 (``bench_customer``, ``bench_purchase``: key, indexed email, links):
 
-1. raw: ``COPY`` of the file into a plain unindexed typed table, once before and once after the
-   imports; the faster run is the baseline of every ratio;
+1. raw: ``COPY`` of the file into a plain unindexed typed table, the baseline of every ratio,
+   run right before each import of the same file (pairs, ``--repeat`` times; medians of the
+   pair-by-pair ratios, so the shared machine's drift cancels out);
 2. first load: ``manage.py import_records`` in a subprocess into the empty table (the import's
    own time as the command reports it; whole process in brackets; peak RSS with ``wait4``);
 3. upsert: the same command and file again, into the populated, indexed table;
@@ -24,6 +25,7 @@ import argparse
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -210,18 +212,28 @@ def load():
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def line(what, rows, seconds, base_seconds, target, extra=""):
-    ratio = base_seconds / seconds
+def line(what, rows, pairs, target):
+    """A table row from ``pairs`` of (ours s, process s, raw s) run back to back: medians of the
+    times and of the pair-by-pair ratios (raw s / ours s = ours rows/s over raw rows/s)."""
+    seconds = statistics.median(p[0] for p in pairs)
+    process = statistics.median(p[1] for p in pairs)
+    base = statistics.median(p[2] for p in pairs)
+    ratios = sorted(p[2] / p[0] for p in pairs)
+    ratio = statistics.median(ratios)
     verdict = "met" if ratio >= target else f"NOT met (by {target / ratio:.2f}x)"
+    spread = f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
     return (
-        f"| {what} | {rows:,} | {seconds:.1f}{extra} | {rows / seconds:,.0f} | "
-        f"{rows / base_seconds:,.0f} | {ratio:.2f} | >= {target} {verdict} |"
+        f"| {what} | {rows:,} | {seconds:.1f} ({process:.1f}) | {rows / seconds:,.0f} | "
+        f"{rows / base:,.0f} | {ratio:.2f} ({spread}) | >= {target} {verdict} |"
     )
 
 
-def _rebase(row, base):
-    name, rows, seconds, proc = row
-    return line(f"{name} first load", rows, seconds, base[name], 0.5, f" ({proc:.1f})")
+def _pair(name, path, pairs):
+    """raw COPY then our import of the same file, back to back."""
+    base = raw(name, path)
+    seconds, rss, process = ours(name, path)
+    pairs.append((seconds, process, base))
+    print(f"{name}: raw {base:.2f} s, ours {seconds:.2f} s, peak RSS {rss:.0f} MB, {load()}")
 
 
 def main():
@@ -229,6 +241,7 @@ def main():
     parser.add_argument(
         "--scale", type=float, default=1.0, help="1.0 = 1M customers, 10M purchases"
     )
+    parser.add_argument("--repeat", type=int, default=3, help="pairs of each measure")
     parser.add_argument("--api-rows", type=int, default=0, help="rows of the API file (0: skip)")
     parser.add_argument("--api-only", action="store_true", help="only the API leg")
     args = parser.parse_args()
@@ -237,32 +250,25 @@ def main():
     print(machine())
     print(f"start: {load()}")
     lines = [
-        "| path | rows | s (process s) | rows/s | raw COPY rows/s | ratio | target |",
+        "| path | rows | s (process s) | rows/s | raw COPY rows/s | ratio (min-max) | target |",
         "|---|---|---|---|---|---|---|",
     ]
+    counts = {"bench_customer": customers, "bench_purchase": purchases}
+    first = {name: [] for name in counts}
+    upsert = {name: [] for name in counts}
     with tempfile.TemporaryDirectory(prefix="bench_ingest_") as folder:
-        if args.api_only:
-            print("\n".join(lines + api_lines(folder, args.api_rows)))
-            return
-        paths = generate(folder, customers, purchases)
-        counts = {"bench_customer": customers, "bench_purchase": purchases}
-        truncate()
-        base = {name: raw(name, paths[name]) for name in counts}
-        for name, rows in counts.items():
-            seconds, rss, proc = ours(name, paths[name])
-            lines.append((name, rows, seconds, proc))
-            print(f"{name} first load done, peak RSS {rss:.0f} MB, {load()}")
-        upserts = {name: ours(name, paths[name]) for name in counts}
-        # raw COPY again at the end; the faster of the two runs is the baseline (the shared
-        # machine's load moves every figure, and the baseline must not be a slow outlier)
-        for name in counts:
-            again = raw(name, paths[name])
-            print(f"{name} raw COPY: {base[name]:.2f} s, then {again:.2f} s")
-            base[name] = min(base[name], again)
-        lines = lines[:2] + [_rebase(row, base) for row in lines[2:]]
-        for name, rows in counts.items():
-            seconds, _rss, proc = upserts[name]
-            lines.append(line(f"{name} upsert", rows, seconds, base[name], 0.35, f" ({proc:.1f})"))
+        if not args.api_only:
+            paths = generate(folder, customers, purchases)
+            for _ in range(args.repeat):
+                truncate()
+                for name in counts:  # customers first: purchases link to them
+                    _pair(name, paths[name], first[name])
+                for name in counts:
+                    _pair(name, paths[name], upsert[name])
+            for name, rows in counts.items():
+                lines.append(line(f"{name} first load", rows, first[name], 0.5))
+            for name, rows in counts.items():
+                lines.append(line(f"{name} upsert", rows, upsert[name], 0.35))
         if args.api_rows:
             lines += api_lines(folder, args.api_rows)
     print("\n".join(lines))
