@@ -2,7 +2,7 @@
 statement timed (Django's execute wrapper; the COPY streams through psycopg directly and shows
 as the gap between statements), printed longest first.
 
-    DATABASE_URL=... LOCAL_MODE=1 .venv/bin/python bench/import_profile.py SCHEMA FILE [--truncate]
+    DATABASE_URL=... LOCAL_MODE=1 .venv/bin/python bench/tools/import_profile.py SCHEMA FILE [--truncate]
 """
 
 import argparse
@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("LOCAL_MODE", "1")
