@@ -157,7 +157,14 @@ def run_import(import_id: int) -> None:
         if not life.take() or not claim(import_id):
             return
         record_import = RecordImport.objects.select_related("schema").get(pk=import_id)
-        with record_import.file.open("rb") as stored:
+        try:
+            stored = record_import.file.open("rb")
+        except (OSError, ValueError) as exc:  # purged, or a storage that lost it
+            _finish(
+                record_import, status=S.FAILED, error=f"the uploaded file cannot be read: {exc}"
+            )
+            return
+        with stored:
             if _streams(stored):
                 _run(record_import, stored, life)
                 return

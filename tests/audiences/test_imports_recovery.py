@@ -210,3 +210,15 @@ def test_the_database_storage_streams_chunks_both_ways(monkeypatch):
     assert not files.exists(name) and files.exists(again)
     with pytest.raises(FileNotFoundError):
         files.open(name)
+
+
+@pytest.mark.django_db
+def test_an_import_whose_file_is_gone_fails_saying_so(api_client, web_media):
+    from audiences.import_runs import run_import
+
+    define()
+    record_import = upload(api_client)
+    StoredFile.objects.filter(name=record_import.file.name).delete()
+    run_import(record_import.pk)
+    failed = status(record_import)
+    assert failed.status == "failed" and "cannot be read" in failed.error
