@@ -10,7 +10,7 @@ URLs under /admin/audiences/recordimport/:
 - ``<id>/rejects/`` the rejects as CSV.
 """
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -22,6 +22,7 @@ from django.utils.html import format_html
 
 from audiences import dynamic
 from audiences.api.records import rejects_csv
+from audiences.csv_source import ENCODINGS
 from audiences.models import AttributeType, RecordImport, Schema
 from config.access import require
 from config.errors import ValidationFailed
@@ -65,6 +66,7 @@ class RecordImportAdmin(admin.ModelAdmin):
         "id",
         "schema",
         "original_name",
+        "origin",
         "status",
         "rows",
         "written",
@@ -169,10 +171,11 @@ class RecordImportAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/audiences/data/record.html", context)
 
     def upload_view(self, request, name):
-        from audiences.imports import start_import
+        from audiences.import_runs import start_import
 
         schema, _model = _schema_and_model(name)
         require(request.user, "audiences.change_records", "Importing records")
+        errors = {}
         if request.method == "POST" and request.FILES.get("file"):
             try:
                 record_import = start_import(
@@ -180,17 +183,24 @@ class RecordImportAdmin(admin.ModelAdmin):
                     upload=request.FILES["file"],
                     mode=request.POST.get("mode", "upsert"),
                     missing_links=request.POST.get("missing_links", "reject"),
+                    encoding=request.POST.get("encoding", "utf-8"),
                     user=request.user,
                 )
             except ValidationFailed as exc:
-                messages.error(request, str(exc.detail))
+                errors = {e["path"]: e["message"] for e in exc.errors}
             else:
                 return redirect("admin:audiences_import_progress", record_import.pk)
         elif request.method == "POST":
-            messages.error(request, "Choose a CSV file.")
+            errors = {"file": "Choose a CSV file."}
         attributes = schema.attributes.all()
         context = self._context(
-            request, f"Import into {schema.name}", schema=schema, attributes=attributes
+            request,
+            f"Import into {schema.name}",
+            schema=schema,
+            attributes=attributes,
+            errors=errors,
+            encodings=list(ENCODINGS),
+            chosen=request.POST,
         )
         return TemplateResponse(request, "admin/audiences/data/upload.html", context)
 

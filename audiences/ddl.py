@@ -6,7 +6,8 @@ Contract: every function runs inside the caller's transaction with ``lock_timeou
 fail with ``Conflict`` instead of queueing every other reader behind it. A type change converts each
 stored value through its text form (``col::text::newtype``); when some value does not convert, the
 change raises ``ValidationFailed`` listing a few of them. Primary keys and link columns get no
-``varchar_pattern_ops`` twin index (they are joined by equality); indexed string attributes keep it.
+``varchar_pattern_ops`` twin index (they are joined by equality); indexed string attributes keep it
+unless the database's collation sorts by code point (then the plain index serves ``LIKE``).
 """
 
 import re
@@ -31,8 +32,9 @@ def _editor_class():
 
         def _create_like_index_sql(self, model, field):
             # Keys and links are matched by equality only: a second (pattern) index on them would
-            # only slow down every import.
-            if field.primary_key or field.is_relation:
+            # only slow down every import. Under a collation that sorts by code point the plain
+            # index already serves LIKE 'prefix%', so the twin would only cost imports too.
+            if field.primary_key or field.is_relation or sorts_by_code_point():
                 return None
             return super()._create_like_index_sql(model, field)
 
@@ -61,6 +63,18 @@ def editor(table=""):
             raise
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+
+
+def sorts_by_code_point():
+    """Whether the database's collation orders text by code point (libc ``C``/``POSIX``, or the
+    builtin provider of PostgreSQL 17+, which ``make run`` and ``make test`` use), so that a
+    plain b-tree index serves ``LIKE 'prefix%'``."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT datlocprovider, datcollate FROM pg_database WHERE datname = current_database()"
+        )
+        provider, collate = cursor.fetchone()
+    return provider == "b" or (provider == "c" and collate in ("C", "POSIX"))
 
 
 def field_of(model, column):

@@ -1,62 +1,70 @@
-"""CSV imports into a schema (design 5.2): REST upload, admin upload and ``manage.py import_records``
-all end in ``import_csv``.
+"""CSV imports into a schema (design 5.2): REST upload, admin upload, ``manage.py import_records``
+and ``seed_demo`` all end in ``import_csv``.
 
-Contract:
+Contract of ``import_csv``:
 - The header names attributes (a link's value under its ``via``), plus an optional
   ``_change_request_type`` column (``u`` upsert, ``d`` delete; empty = the import's mode). An unknown,
   duplicated or missing key/required column fails the whole import with a message naming them.
-- The file is streamed in chunks (constant memory) into ``COPY _stage FROM STDIN (FORMAT csv)``,
-  then validated and written by ``audiences.services.records`` in one transaction: bad rows become
-  rejects numbered from 1 (the first data row), never a half-written import. A malformed CSV line
-  (wrong number of fields, bad encoding) fails the import naming the row.
-- Two imports into one schema are serialized by the schema's advisory lock (taken after staging).
-- Progress (bytes and rows read) goes to ``progress(read_bytes, rows)`` about once a second; for a
-  RecordImport it is written by a separate connection, so the admin and the API see it live.
+- ``encoding``: ``utf-8`` (default, a BOM is skipped), ``latin-1`` or ``cp1252``. A file that is
+  not in its encoding fails whole, naming the encoding, the byte offset and the line.
+- **First load** (the table is empty, no ``_change_request_type``, mode upsert or insert): the
+  file is written once, by ``audiences.services.first_load`` (``COPY ... FREEZE`` into the typed
+  table, checks in one scan, keys and indexes built after). When a value or a check fails there,
+  it is undone and the file goes through the staging path below, so rejects stay exact.
+- **Staging path**: the file is streamed (constant memory) into ``COPY _stage FROM STDIN``, then
+  validated and written by ``audiences.services.records`` in one transaction: bad rows become
+  rejects numbered from 1 (the first data row), never a half-written import. A malformed CSV
+  line (extra or missing fields, an unterminated quote, an empty line) is a reject of its row
+  (``audiences.csv_source.stage_repaired``); the other rows are imported.
+- Writers of one schema are serialized by the schema's advisory lock.
+- Progress (bytes and lines read) goes to ``progress(read_bytes, rows)`` about once a second.
+
+The life of a RecordImport (queue, run, recovery, purge) is in ``audiences.import_runs``; its
+public functions are re-exported here.
 """
 
-import csv
-import io
-import time
+from typing import BinaryIO
 
 import psycopg
-from django.conf import settings
-from django.db import connection, connections, transaction
-from django.utils import timezone
+from django.db import DatabaseError, connection, transaction
 
-from audiences.models import ImportStatus, RecordImport
+from audiences.csv_source import (
+    ENCODING_SQLSTATES,
+    ENCODINGS,
+    MALFORMED_SQLSTATE,
+    ImportFailed,
+    Progress,
+    copy_options,
+    read_header,
+    stage_repaired,
+    stream_into,
+    undecodable,
+)
+from audiences.models import Schema
+from audiences.services.first_load import FirstLoadRefused, first_load
 from audiences.services.records import (
     MAX_KEPT_REJECTS,
-    MISSING_LINKS,
-    MODES,
     OP_COLUMN,
+    Outcome,
     Target,
     create_stage,
+    lock_schema,
     q,
     write_staged,
 )
-from config.access import require
-from config.errors import ValidationFailed
 
-CHUNK = 1 << 20
-PROGRESS_SECONDS = 1.0
-
-
-class ImportFailed(Exception):
-    """The whole file is refused (bad header, malformed CSV): nothing was written."""
-
-
-def read_header(stream):
-    """The column names of the first line (UTF-8, an optional BOM); returns (names, bytes read)."""
-    line = stream.readline()
-    try:
-        text = line.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportFailed("the header is not UTF-8") from None
-    names = next(csv.reader(io.StringIO(text)), [])
-    return [name.strip() for name in names], len(line)
+__all__ = [
+    "ENCODINGS",
+    "ImportFailed",
+    "check_header",
+    "import_csv",
+    "reconcile",
+    "recover_stale",
+    "rejects_by_row",
+]
 
 
-def check_header(target, names, mode):
+def check_header(target: Target, names: list[str], mode: str) -> list[str]:
     """The staged attribute columns, or ImportFailed naming what is wrong with the header."""
     problems = []
     if not names or names == [""]:
@@ -79,19 +87,8 @@ def check_header(target, names, mode):
     return [n for n in names if n != OP_COLUMN]
 
 
-def _copy_file(cursor, stream, names, read, progress):
-    """Stream the rest of the file into ``_stage``; returns (rows, bytes read)."""
-    columns = ", ".join("_op" if n == OP_COLUMN else q(n) for n in names)
-    rows, last = 0, time.monotonic()
-    with cursor.cursor.copy(f"COPY _stage ({columns}) FROM STDIN (FORMAT csv)") as copy:
-        while chunk := stream.read(CHUNK):
-            copy.write(chunk)
-            read += len(chunk)
-            rows += chunk.count(b"\n")
-            if progress and time.monotonic() - last >= PROGRESS_SECONDS:
-                progress(read, rows)
-                last = time.monotonic()
-    return cursor.rowcount, read
+def _sqlstate(exc):
+    return getattr(exc, "sqlstate", None) or getattr(exc.__cause__, "sqlstate", None)
 
 
 def _copy_error(exc):
@@ -100,22 +97,131 @@ def _copy_error(exc):
     return f"{diag.message_primary} ({context.splitlines()[0] if context else 'while reading'})"
 
 
-def import_csv(*, schema, stream, mode="upsert", missing_links="reject", progress=None):
-    """Import the CSV ``stream`` (binary) into ``schema``; returns (rows, Outcome).
+class _File:
+    """The stream of one import, rewound (past its header) for a second pass."""
+
+    def __init__(self, stream, encoding, progress):
+        self.stream, self.encoding, self.progress = stream, encoding, progress
+        self.malformed = self.first_load = False
+        self.names, self.read = read_header(stream, encoding)
+
+    def rewind(self):
+        self.stream.seek(0)
+        self.names, self.read = read_header(self.stream, self.encoding)
+
+    def copy(self, cursor, head, freeze=False):
+        """``COPY <head> (options)`` with the rest of the file; returns the rows copied."""
+        options = ("FREEZE, " if freeze else "") + copy_options(self.encoding)
+        self.read = stream_into(
+            cursor, f"{head} ({options})", self.stream, self.read, self.progress
+        )
+        return cursor.rowcount
+
+    def failed(self, exc):
+        """The ImportFailed for a PostgreSQL error of the COPY, or None when the rows are
+        merely malformed."""
+        state = _sqlstate(exc)
+        cause = exc if isinstance(exc, psycopg.Error) else exc.__cause__
+        if state in ENCODING_SQLSTATES:
+            return undecodable(self.stream, self.encoding, cause)
+        if state == MALFORMED_SQLSTATE:
+            return None
+        return ImportFailed(_copy_error(cause)) if cause is not None else ImportFailed(str(exc))
+
+
+def _looks_empty(target):
+    """Whether the table is empty now; asked before the import's transaction, so that its
+    share lock is not held while waiting for the schema's writer lock (a deadlock with another
+    first load). ``first_load`` asks again under its own lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {q(target.table)})")
+        return cursor.fetchone()[0]
+
+
+def _first_load(cursor, file, target, columns, mode, missing_links):
+    """Rows written by a first load, or None (not applicable, or refused: then ``file`` is
+    rewound and ``file.malformed`` tells whether PostgreSQL refused a line)."""
+    if not file.first_load:
+        return None
+    lock_schema(cursor, target.schema)
+    try:
+        return first_load(
+            cursor,
+            target,
+            columns,
+            lambda head, freeze: file.copy(cursor, head, freeze),
+            missing_links,
+        )
+    except FirstLoadRefused as exc:
+        if exc.encoding is not None:
+            raise undecodable(file.stream, file.encoding, exc.encoding) from None
+        file.malformed = exc.malformed
+        file.rewind()
+        return None
+
+
+def _stage(cursor, file, columns):
+    """Fill ``_stage`` with the file; returns the rows (malformed lines are rejects)."""
+    names = ", ".join("_op" if n == OP_COLUMN else q(n) for n in file.names)
+    if not file.malformed:
+        cursor.execute("SAVEPOINT audiences_stage")
+        try:
+            rows = file.copy(cursor, f"COPY _stage ({names}) FROM STDIN")
+        except (psycopg.Error, DatabaseError) as exc:
+            cursor.execute("ROLLBACK TO SAVEPOINT audiences_stage")
+            failure = file.failed(exc)
+            if failure is not None:
+                raise failure from None
+            file.rewind()
+        else:
+            cursor.execute("RELEASE SAVEPOINT audiences_stage")
+            return rows
+    try:
+        rows, file.read = stage_repaired(
+            cursor,
+            file.stream,
+            file.names,
+            encoding=file.encoding,
+            progress=file.progress,
+            read=file.read,
+        )
+    except psycopg.Error as exc:
+        raise file.failed(exc) or ImportFailed(
+            f"{_copy_error(exc).replace('COPY _lines, line', 'data row')}: a line holds the byte "
+            "0x01 or 0x02, which the recovery of malformed lines cannot read"
+        ) from None
+    return rows
+
+
+def import_csv(
+    *,
+    schema: Schema,
+    stream: BinaryIO,
+    mode: str = "upsert",
+    missing_links: str = "reject",
+    encoding: str = "utf-8",
+    progress: Progress | None = None,
+) -> tuple[int, Outcome]:
+    """Import the CSV ``stream`` (binary, seekable) into ``schema``; returns (rows, Outcome).
 
     Raises ImportFailed for a file refused whole. Runs in its own transaction."""
+    if encoding not in ENCODINGS:
+        raise ImportFailed(f"unknown encoding {encoding!r}: one of {', '.join(ENCODINGS)}")
     target = Target(schema)
-    names, read = read_header(stream)
-    columns = check_header(target, names, mode)
+    file = _File(stream, encoding, progress)
+    columns = check_header(target, file.names, mode)
+    file.first_load = mode != "delete" and OP_COLUMN not in file.names and _looks_empty(target)
     with transaction.atomic(), connection.cursor() as cursor:
+        written = _first_load(cursor, file, target, columns, mode, missing_links)
+        if written is not None:
+            if progress:
+                progress(file.read, written)
+            return written, Outcome(written=written, path="first_load")
         create_stage(cursor, columns, op="d" if mode == "delete" else "u")
-        try:
-            rows, read = _copy_file(cursor, stream, names, read, progress)
-        except psycopg.Error as exc:
-            raise ImportFailed(_copy_error(exc)) from exc
+        rows = _stage(cursor, file, columns)
         if progress:
-            progress(read, rows)
-        if OP_COLUMN in names:
+            progress(file.read, rows)
+        if OP_COLUMN in file.names:
             default = "d" if mode == "delete" else "u"
             cursor.execute(
                 "UPDATE _stage SET _op = COALESCE(NULLIF(lower(btrim(_op)), ''), %s)", [default]
@@ -127,122 +233,31 @@ def import_csv(*, schema, stream, mode="upsert", missing_links="reject", progres
             mode="insert" if mode == "insert" else "upsert",
             missing_links=missing_links,
             staged_rows=rows,
-            ops=OP_COLUMN in names or mode == "delete",
+            ops=OP_COLUMN in file.names or mode == "delete",
         )
     return rows, outcome
 
 
-def rejects_by_row(outcome):
-    """[{"row", "message"}] with every problem of a row in one message."""
+def rejects_by_row(outcome: Outcome) -> list[dict]:
+    """[{"row", "message"}] with every problem of a row in one message (a malformed line's
+    message stands alone)."""
     rows = {}
     for row, column, message in outcome.rejects[:MAX_KEPT_REJECTS]:
         name = OP_COLUMN if column == "_op" else column
-        rows.setdefault(row, []).append(f"{name}: {message}")
+        rows.setdefault(row, []).append(f"{name}: {message}" if name else message)
     return [{"row": row, "message": "; ".join(messages)} for row, messages in rows.items()]
 
 
-def rows_per_second(record_import):
-    if not record_import.started_at or not record_import.rows:
-        return None
-    end = record_import.finished_at or timezone.now()
-    seconds = (end - record_import.started_at).total_seconds()
-    return round(record_import.rows / seconds) if seconds > 0 else None
+def recover_stale() -> int:
+    """Fail or requeue imports whose process died or whose job was lost (``import_runs``)."""
+    from audiences.import_runs import recover_stale as recover
+
+    return recover()
 
 
-def start_import(*, schema, upload, user, mode="upsert", missing_links="reject"):
-    """Keep the uploaded file, create the RecordImport (queued) and enqueue it on commit.
-    Needs ``audiences.change_records``."""
-    require(user, "audiences.change_records", "Importing records")
-    errors = []
-    if mode not in MODES:
-        errors.append({"path": "mode", "message": f"must be one of {list(MODES)}"})
-    if missing_links not in MISSING_LINKS:
-        errors.append({"path": "missing_links", "message": f"must be one of {list(MISSING_LINKS)}"})
-    if errors:
-        raise ValidationFailed(errors)
-    record_import = RecordImport.objects.create(
-        schema=schema,
-        file=upload,
-        original_name=getattr(upload, "name", "")[:255],
-        mode=mode,
-        missing_links=missing_links,
-        total_bytes=upload.size,
-        created_by=user if getattr(user, "is_authenticated", False) else None,
-    )
-    from audiences.jobs import enqueue_import
+def reconcile() -> int:
+    """The periodic work of imports, for the tick: ``recover_stale()`` plus the purge of stored
+    files past ``UPLOAD_RETENTION_DAYS``; returns how many imports it touched."""
+    from audiences.import_runs import purge_files
 
-    transaction.on_commit(lambda: enqueue_import(record_import.pk))
-    return record_import
-
-
-class _ProgressWriter:
-    """Writes an import's progress through its own autocommit connection, visible at once."""
-
-    def __init__(self, import_id):
-        self.import_id = import_id
-        self.db = connections.create_connection("default")
-
-    def __call__(self, read_bytes, rows):
-        with self.db.cursor() as cursor:
-            cursor.execute(
-                "UPDATE audiences_recordimport SET read_bytes = %s, rows = %s WHERE id = %s",
-                [read_bytes, rows, self.import_id],
-            )
-
-    def close(self):
-        self.db.close()
-
-
-def claim(import_id):
-    """Mark a queued import running; False when it is not queued (already done or taken)."""
-    return bool(
-        RecordImport.objects.filter(pk=import_id, status=ImportStatus.QUEUED).update(
-            status=ImportStatus.RUNNING, started_at=timezone.now()
-        )
-    )
-
-
-def run_import(import_id):
-    """Run a queued RecordImport to its end (idempotent: does nothing unless it is queued)."""
-    if not claim(import_id):
-        return
-    record_import = RecordImport.objects.select_related("schema").get(pk=import_id)
-    progress = _ProgressWriter(import_id)
-    try:
-        with record_import.file.open("rb") as stream:
-            rows, outcome = import_csv(
-                schema=record_import.schema,
-                stream=stream,
-                mode=record_import.mode,
-                missing_links=record_import.missing_links,
-                progress=progress,
-            )
-    except Exception as exc:  # any failure ends the import as failed, with its reason
-        _finish(import_id, status=ImportStatus.FAILED, error=_describe(exc))
-        if not isinstance(exc, ImportFailed):
-            raise
-        return
-    finally:
-        progress.close()
-    _finish(
-        import_id,
-        status=ImportStatus.SUCCEEDED,
-        rows=rows,
-        read_bytes=record_import.total_bytes,
-        written=outcome.written,
-        skipped_older=outcome.skipped_older,
-        rejected=outcome.rejected,
-        rejects=rejects_by_row(outcome),
-    )
-
-
-def _describe(exc):
-    return str(exc) if isinstance(exc, ImportFailed) else f"{type(exc).__name__}: {exc}"
-
-
-def _finish(import_id, **values):
-    RecordImport.objects.filter(pk=import_id).update(finished_at=timezone.now(), **values)
-
-
-def queue_name():
-    return f"{settings.RQ_QUEUE_PREFIX}imports"
+    return recover_stale() + purge_files()

@@ -125,14 +125,37 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+def upload_storage():
+    """The storage of uploaded files: ``STORAGES["uploads"]`` (README, ``UPLOADS_STORAGE``)."""
+    from django.core.files.storage import storages
+
+    return storages["uploads"]
+
+
 class RecordImport(models.Model):
     """One CSV import into a schema (design 5.2): its progress, counts and rejects."""
 
     schema = models.ForeignKey(Schema, on_delete=models.CASCADE, related_name="imports")
-    file = models.FileField(upload_to="imports/", help_text="The uploaded CSV file.")
+    file = models.FileField(
+        upload_to="imports/",
+        storage=upload_storage,
+        blank=True,
+        help_text="The uploaded CSV file (empty for command imports, and once purged).",
+    )
     original_name = models.CharField(max_length=255, blank=True)
     mode = models.CharField(max_length=10, default="upsert", help_text="upsert, insert or delete.")
     missing_links = models.CharField(max_length=10, default="reject", help_text="reject or accept.")
+    encoding = models.CharField(
+        max_length=10, default="utf-8", help_text="utf-8, latin-1 or cp1252."
+    )
+    origin = models.CharField(
+        max_length=10, default="upload", help_text="upload (API or admin) or command."
+    )
+    attempt = models.PositiveIntegerField(
+        default=1, help_text="1, plus one each time the tick took it over from a dead process."
+    )
+    job_id = models.CharField(max_length=64, blank=True, help_text="The RQ job of this attempt.")
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(
         max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
     )
@@ -230,3 +253,30 @@ class SavedAudience(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class StoredFile(models.Model):
+    """A file of ``audiences.storage.DatabaseStorage``: its bytes are the ``FileChunk`` rows."""
+
+    name = models.CharField(max_length=255, unique=True)
+    size = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name
+
+
+class FileChunk(models.Model):
+    """Up to ``audiences.storage.CHUNK`` bytes of a stored file; ``index`` from 0."""
+
+    file = models.ForeignKey(StoredFile, on_delete=models.CASCADE, related_name="chunks")
+    index = models.IntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["file", "index"], name="file_chunk_unique_index")
+        ]
+
+    def __str__(self):
+        return f"chunk {self.index} of file {self.file_id}"

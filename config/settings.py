@@ -163,6 +163,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / ".devdata" / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploaded files (CSV imports): where every host reads them; PostgreSQL by default.
+    "uploads": {"BACKEND": env("UPLOADS_STORAGE", "audiences.storage.DatabaseStorage")},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not TESTING
@@ -170,6 +172,10 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DEV_DATA_DIR / "media")))
+FILE_UPLOAD_HANDLERS = [
+    "audiences.upload_handlers.MemoryHandler",
+    "audiences.upload_handlers.TemporaryFileHandler",
+]
 
 # Mail: Django's own variable names. Local mode without EMAIL_HOST writes mail to files.
 EMAIL_HOST = env("EMAIL_HOST")
@@ -241,6 +247,8 @@ DDL_LOCK_TIMEOUT = env("DDL_LOCK_TIMEOUT", "5s")
 COUNT_STATEMENT_TIMEOUT_MS = env_int("COUNT_STATEMENT_TIMEOUT_MS", 25000)
 POPULATION_RETENTION_DAYS = env_int("POPULATION_RETENTION_DAYS", 7)
 RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 60)
+UPLOAD_RETENTION_DAYS = env_int("UPLOAD_RETENTION_DAYS", 7)
+IMPORT_MAINTENANCE_WORK_MEM = env("IMPORT_MAINTENANCE_WORK_MEM", "1GB")
 TICK_SECONDS = env_int("TICK_SECONDS", 5)
 TRIGGER_MIN_INTERVAL_SECONDS = env_int("TRIGGER_MIN_INTERVAL_SECONDS", 60)
 # Schedules (design 11): the shortest "every" interval, and how late a missed launch may still run.

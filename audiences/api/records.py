@@ -84,7 +84,7 @@ class RecordsView(APIView):
 
 def import_body(record_import):
     """The design 5.2 import document, with rows/s while it runs."""
-    from audiences.imports import rows_per_second
+    from audiences.import_runs import rows_per_second
 
     return {
         "id": record_import.pk,
@@ -105,7 +105,7 @@ class ImportsView(APIView):
 
     @extend_schema(request=dict, responses={202: dict}, summary="Upload a CSV file (202)")
     def post(self, request, name):
-        from audiences.imports import start_import
+        from audiences.import_runs import start_import
 
         schema = get_object_or_404(Schema, name=name)
         upload = request.FILES.get("file")
@@ -116,6 +116,7 @@ class ImportsView(APIView):
             upload=upload,
             mode=request.data.get("mode", "upsert"),
             missing_links=request.data.get("missing_links", "reject"),
+            encoding=request.data.get("encoding", "utf-8"),
             user=request.user,
         )
         return Response(import_body(record_import), status=status.HTTP_202_ACCEPTED)

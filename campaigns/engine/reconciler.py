@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from audiences import imports
 from campaigns.engine import jobs
 from campaigns.engine.claim import ACTIVE_RUN, ProofOfLife
 from campaigns.models import ActivityRun, ActivityRunStatus
@@ -75,4 +76,5 @@ def tick():
         "due": requeue_due(),
         "launched": launch_scheduled(),
         "expired": expire_tasks(),  # human tasks past due_at (their activity takes on_expiry)
+        "imports": imports.reconcile(),
     }

@@ -95,7 +95,11 @@ class Postgres:
             os.chown(data, user.pw_uid, user.pw_gid)
         cmd = [self._bin("initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8"]
         # --no-sync: a fresh dev cluster is cheap to recreate; syncing it costs seconds per start.
-        cmd += ["--locale=C.UTF-8", "--no-sync"]
+        # The builtin C.UTF-8 provider (PostgreSQL 17+) sorts in the same code-point order as
+        # libc's C.UTF-8, but with memcmp and abbreviated keys: text indexes build about twice
+        # as fast (bench/RESULTS.md, Ingest).
+        cmd += ["--locale-provider=builtin", "--builtin-locale=C.UTF-8", "--locale=C.UTF-8"]
+        cmd += ["--no-sync"]
         with open(self.log, "ab") as log:
             proc = spawn(cmd, env=self.env, user=user, stdout=log, stderr=log)
             if proc.wait() != 0:

@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from audiences.imports import queue_name, run_import
+from audiences.import_runs import queue_name, run_import
 from audiences.models import RecordImport
 from tests.audiences.test_records_support import define
 

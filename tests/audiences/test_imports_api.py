@@ -15,7 +15,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from audiences import dynamic
-from audiences.imports import queue_name, run_import
+from audiences.import_runs import queue_name, run_import
 from audiences.models import RecordImport
 from tests.audiences.test_records_support import define, drop_data_tables
 from tests.conftest import RECORD_PERMISSIONS, grant

@@ -18,7 +18,7 @@ def test_seed_demo_twice_gives_the_same_data(capsys):
         "subscription": 90,
     }
     out = capsys.readouterr().out
-    assert "purchase: 3000 rows, 3000 written, 0 rejected" in out
+    assert "purchase: 3000 rows, 3000 written, 0 rejected (generate " in out
     customer = dynamic.get_model("customer").objects.order_by("pk").first()
     call_command("seed_demo", "--profiles", "300")
     again = {name: dynamic.get_model(name).objects.count() for name in demo.ORDER}
@@ -33,9 +33,12 @@ def test_seed_demo_twice_gives_the_same_data(capsys):
     assert top > 50
 
 
+@pytest.mark.django_db
 def test_files_are_deterministic(tmp_path):
-    first, second = tmp_path / "a", tmp_path / "b"
-    first.mkdir(), second.mkdir()
-    for folder in (first, second):
-        demo.write_file("purchase", folder, profiles=100, seed=7)
-    assert (first / "purchase.csv").read_bytes() == (second / "purchase.csv").read_bytes()
+    first, second, other = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    first.mkdir(), second.mkdir(), other.mkdir()
+    for folder, seed in ((first, 7), (second, 7), (other, 8)):
+        demo.write_file("purchase", folder, profiles=100, seed=seed)
+    data = (first / "purchase.csv").read_bytes()
+    assert data == (second / "purchase.csv").read_bytes()
+    assert data != (other / "purchase.csv").read_bytes() and data.count(b"\n") == 1001

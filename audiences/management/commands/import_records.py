@@ -1,5 +1,7 @@
-"""``manage.py import_records SCHEMA FILE``: a CSV import run in this process, with a progress bar
-(bytes read, rows/s), then the counts and the rejects with their row numbers (from 1)."""
+"""``manage.py import_records SCHEMA FILE``: a CSV import run in this process and recorded as a
+RecordImport (the admin's import history, the audit trail), with a progress bar (bytes read),
+then the counts and the rejects with their row numbers (from 1). A file refused whole prints
+why (with the line or byte where it applies) and exits with status 1."""
 
 import os
 import time
@@ -8,7 +10,9 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from audiences import dynamic
-from audiences.imports import ImportFailed, import_csv, rejects_by_row
+from audiences.csv_source import ENCODINGS
+from audiences.import_runs import run_here
+from audiences.imports import rejects_by_row
 from audiences.models import Schema
 from audiences.services.records import MISSING_LINKS, MODES
 
@@ -23,6 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("file")
         parser.add_argument("--mode", choices=MODES, default="upsert")
         parser.add_argument("--missing-links", choices=MISSING_LINKS, default="reject")
+        parser.add_argument("--encoding", choices=list(ENCODINGS), default="utf-8")
         parser.add_argument("--all-rejects", action="store_true", help="Print every reject.")
 
     def handle(self, *args, **options):
@@ -36,12 +41,15 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {options['file']}: {exc}") from None
         started = time.monotonic()
-        rows, outcome = self._run(schema, options, size)
+        record_import, result = self._run(schema, options, size)
+        if result is None:
+            raise CommandError(f"import {record_import.pk} refused: {record_import.error}")
+        rows, outcome = result
         seconds = time.monotonic() - started
         self.stdout.write(
-            f"{rows} rows read, {outcome.written} written, {outcome.skipped_older} skipped as "
-            f"older, {outcome.rejected} rejected in {seconds:.2f} s "
-            f"({rows / max(seconds, 1e-9):,.0f} rows/s)"
+            f"import {record_import.pk}: {rows} rows read, {outcome.written} written, "
+            f"{outcome.skipped_older} skipped as older, {outcome.rejected} rejected in "
+            f"{seconds:.2f} s ({rows / max(seconds, 1e-9):,.0f} rows/s)"
         )
         rejects = rejects_by_row(outcome)
         shown = rejects if options["all_rejects"] else rejects[:SHOWN_REJECTS]
@@ -57,18 +65,19 @@ class Command(BaseCommand):
         def progress(read_bytes, rows):
             bar.update(read_bytes - state["read"])
             state["read"] = read_bytes
-            bar.set_postfix(rows=rows, refresh=False)
+            bar.set_postfix(lines=rows, refresh=False)
 
         try:
             with open(options["file"], "rb") as stream:
-                return import_csv(
+                return run_here(
                     schema=schema,
                     stream=stream,
+                    name=os.path.basename(options["file"]),
+                    size=size,
                     mode=options["mode"],
                     missing_links=options["missing_links"],
+                    encoding=options["encoding"],
                     progress=progress,
                 )
-        except ImportFailed as exc:
-            raise CommandError(f"import refused: {exc}") from None
         finally:
             bar.close()
