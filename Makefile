@@ -2,7 +2,7 @@
 # Both start an embedded PostgreSQL and Valkey unless DATABASE_URL / REDIS_URL are set (README).
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test shell lint bench chromium clean clean-data
+.PHONY: help venv run test shell lint bench chromium vendor docs clean clean-data
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -40,6 +40,9 @@ bench: $(STAMP) ## run every bench/*.py that has a main, each against its own mi
 	  found=1; echo "== $$script"; \
 	  $(DEVSTACK) exec --data-dir .devdata/bench --migrate -- $(PY) "$$script" || exit $$?; \
 	done; [ $$found = 1 ] || echo "No benchmarks in bench/ yet."
+
+vendor: $(STAMP) ## fetch the front-end libraries listed in static/VENDOR.md again (npm pack, checked by SHA-256)
+	$(PY) -m config.vendor
 
 chromium: ## install Debian's Chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null 2>&1 || { \

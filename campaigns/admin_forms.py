@@ -7,9 +7,11 @@ widget per type, so every registered kind has its form and none is written by ha
 - ``x-widget`` ``schema`` / ``audience`` / ``group`` / ``user`` -> a select of the existing names
   (a stored name that no longer exists stays selectable, so the page still opens);
   ``activity`` -> a select of the campaign's activities;
-- ``rule`` / ``condition`` / ``json`` and any object or list -> a JSON editor (a textarea the rule
-  builder enhances: class ``rule-editor``, ``data-schema-option`` naming the option that gives
-  the schema);
+- ``rule`` / ``condition`` / ``json`` and any object or list -> a JSON editor; rules and
+  conditions in the rule builder (``audiences.widgets.RuleTextarea``: class ``rule-editor`` or
+  ``condition-editor``, ``data-schema-option`` naming the option that gives the schema, and
+  ``data-context-url``: the campaign's ``rule-context/`` endpoint, for the population flowing in
+  and the variables);
 - ``duration``, ``link``, ``column``, ``attribute``, ``identifier`` -> a text input with an
   example; ``file`` -> a text input offering the uploaded campaign files' names (a path under
   ``CAMPAIGN_FILES_DIR`` may be typed); ``template`` / ``textarea`` -> a textarea;
@@ -23,9 +25,11 @@ import json
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from audiences.models import SavedAudience, Schema
+from audiences.widgets import RuleTextarea
 
 JSON_WIDGETS = {"rule", "condition", "json"}
 REFERENCES = {
@@ -59,12 +63,15 @@ def _help(prop):
     return text.strip()
 
 
-def _json_field(prop, widget):
+def _json_field(prop, widget, campaign=None):
     attrs = {"rows": 6 if widget in ("rule", "condition") else 3, "class": "vLargeTextField"}
-    if widget in ("rule", "condition"):
-        attrs["class"] += f" {widget}-editor"
-        attrs["data-schema-option"] = prop.get("x-rule-schema", "schema")
-    return JSONOption(required=False, widget=forms.Textarea(attrs=attrs), help_text=_help(prop))
+    if widget not in ("rule", "condition"):
+        return JSONOption(required=False, widget=forms.Textarea(attrs=attrs), help_text=_help(prop))
+    attrs["class"] += f" {widget}-editor"
+    attrs["data-schema-option"] = prop.get("x-rule-schema", "schema")
+    if campaign is not None and campaign.pk:
+        attrs["data-context-url"] = reverse("campaign-rule-context", args=[campaign.pk])
+    return JSONOption(required=False, widget=RuleTextarea(attrs=attrs), help_text=_help(prop))
 
 
 def _reference_field(prop, widget, campaign):
@@ -146,7 +153,7 @@ class ChoicesInput(forms.TextInput):
 def option_field(prop: dict, campaign=None) -> forms.Field:
     widget = prop.get("x-widget")
     if widget in JSON_WIDGETS or prop.get("type") in ("object", "array"):
-        return _json_field(prop, widget)
+        return _json_field(prop, widget, campaign)
     if widget in REFERENCES or widget == "activity":
         return _reference_field(prop, widget, campaign)
     return _scalar_field(prop, widget)
