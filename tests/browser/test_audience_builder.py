@@ -37,9 +37,10 @@ def test_count_preview_sql_and_save(live_server, page, admin_user_password):
     expect(page.locator(".rb-count")).to_contain_text(" ms")
     expect(page.locator(".rb-cmp .rb-field")).to_have_text("store › city")
 
-    page.locator(".rb-preview summary").click()
+    page.locator(".rb-preview > summary").click()
     expect(page.locator(".rb-rows table tbody tr")).to_have_count(2)
     expect(page.locator(".rb-rows")).to_contain_text("c5")
+    page.locator(".rb-sql-box summary").click()
     expect(page.locator(".rb-sql")).to_contain_text("data_store")
     expect(page.locator(".rb-sql")).to_contain_text('parameters: ["Paris"]')
 

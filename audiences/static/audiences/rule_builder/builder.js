@@ -87,7 +87,8 @@
     this.jsonPanel = h("div", {class: "rb-json", hidden: ""});
     this.rowsEl = h("div", {class: "rb-rows"});
     this.sqlEl = h("pre", {class: "rb-sql", hidden: ""});
-    this.previewEl = h("details", {class: "rb-preview"}, h("summary", null, "Preview the first rows"), this.rowsEl, this.sqlEl);
+    this.sqlBox = h("details", {class: "rb-sql-box", hidden: ""}, h("summary", null, "The SQL it runs"), this.sqlEl);
+    this.previewEl = h("details", {class: "rb-preview"}, h("summary", null, "Preview the first rows"), this.rowsEl, this.sqlBox);
     this.previewEl.addEventListener("toggle", function () { if (self.previewEl.open) self.loadPreview(); });
     this.root = h("div", {class: "rule-builder", id: this.id, "data-mode": this.options.mode},
       h("div", {class: "rb-toolbar"}, this.tabs.visual, this.tabs.json, this.countEl), this.visual, this.jsonPanel);
@@ -293,6 +294,7 @@
       }
       self.rowsEl.appendChild(RB.table(result.answer.columns || Object.keys(result.answer.rows[0] || {}), result.answer.rows));
       self.sqlEl.hidden = false;
+      self.sqlBox.hidden = false;
       self.sqlEl.textContent = result.answer.sql + "\n-- parameters: " + JSON.stringify(result.answer.params);
     });
   };
