@@ -12,6 +12,7 @@ RULE_BUILDER_JS = [
     "audiences/rule_builder/fields.js",
     "audiences/rule_builder/values.js",
     "audiences/rule_builder/builder.js",
+    "audiences/rule_builder/items.js",
     "audiences/rule_builder/autoload.js",
 ]
 RULE_BUILDER_CSS = ["audiences/rule_builder/rule_builder.css"]
@@ -30,7 +31,9 @@ class RuleTextarea(forms.Textarea):
     def __init__(self, attrs=None):
         attrs = {"rows": 10, "spellcheck": "false", **(attrs or {})}
         classes = attrs.get("class", "")
-        if "rule-editor" not in classes and "condition-editor" not in classes:
+        if not (
+            "rule-editor" in classes or "condition-editor" in classes or "data-rule-key" in attrs
+        ):
             attrs.setdefault("data-rule-builder", "")
         super().__init__(attrs)
 

@@ -3,12 +3,14 @@ count as the same rule typed as JSON, the JSON view shows it, errors appear at t
 conditions are reordered by dragging."""
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import expect
 
 from audiences.models import SavedAudience
 from tests.browser.shop import RULE, RULE_COUNT
+from tests.browser.test_pages import shoot
 
 pytestmark = [pytest.mark.browser]
 
@@ -155,3 +157,51 @@ def test_errors_at_their_path_and_drag_to_reorder(live_server, page, admin_user_
     drag(page, rows.nth(1).locator(":scope > .rb-line .rb-handle"), rows.nth(0))
     page.get_by_role("button", name="JSON").click()
     assert json.loads(editor.input_value()) == {"or": rule["or"][::-1]}
+
+
+def test_the_rules_of_activity_pages(live_server, page, admin_user_password, shop):
+    from campaigns import services
+    from campaigns.models import Activity
+    from config.access import SYSTEM
+
+    campaign = services.create_from_definition(
+        document={
+            "name": "Busy stores",
+            "activities": [
+                {"id": "aud", "type": "build_audience", "schema": "customer", "where": RULE},
+                {"id": "vip", "type": "split", "subsets": [
+                    {"name": "gold", "where": {"field": "loyalty_points", "op": "gte", "value": 500}}]},
+            ],
+            "transitions": [{"from": "aud", "to": "vip"}],
+        },
+        user=SYSTEM,
+    )  # fmt: skip
+    activities = {a.key: a for a in Activity.objects.non_polymorphic().filter(campaign=campaign)}
+    log_in(
+        page,
+        live_server,
+        admin_user_password,
+        f"/admin/campaigns/activity/{activities['aud'].pk}/change/",
+    )
+    builder = page.locator(".field-option_where .rule-builder")
+    expect(builder.locator(".rb-visual > .rb-top > .rb-children > .rb-cond")).to_have_count(3)
+    expect(builder.locator(".rb-count .rb-count-value")).to_have_attribute(
+        "data-count", str(RULE_COUNT)
+    )
+    shoot(page, "activity-build-audience")
+
+    # a split's subsets: one builder per subset, on the population flowing in
+    page.goto(f"{live_server.url}/admin/campaigns/activity/{activities['vip'].pk}/change/")
+    subset = page.locator(".rb-item[data-item='0']")
+    expect(subset.locator(".rb-item-title")).to_have_text("Subset “gold”")
+    points = subset.locator(".rb-cmp").first
+    expect(points.locator(".rb-field")).to_have_text("loyalty_points")
+    points.locator(".rb-value-input").fill("800")
+    page.locator(".rb-item-add").click()
+    expect(page.locator(".rb-item")).to_have_count(2)
+    shoot(page, "activity-split")
+    page.click("input[name=_save]")
+    expect(page).to_have_url(re.compile(rf"/admin/campaigns/campaign/{campaign.pk}/change/$"))
+    saved = Activity.objects.non_polymorphic().get(campaign=campaign, key="vip").options["subsets"]
+    assert saved[0]["where"] == {"field": "loyalty_points", "op": "gte", "value": 800}
+    assert saved[1] == {"name": "subset_2", "where": {"and": []}}

@@ -8,7 +8,9 @@
  *   field ``option_schema``), or ``inbound``: the population flowing in, asked of
  *   ``data-context-url`` with the activity's key (the form's ``key`` field), which also gives the
  *   population's columns (``target.ALIAS``) and the campaign's variables;
- * - ``data-live="false"`` turns the live count off. */
+ * - ``data-live="false"`` turns the live count off;
+ * - ``data-rule-key`` (with ``data-rule-noun`` and ``data-rule-mode``): the textarea holds a list
+ *   whose items each have a rule under that key (``items.js``). */
 (function (RB) {
   "use strict";
 
@@ -43,8 +45,9 @@
 
   function options(textarea) {
     const data = textarea.dataset;
-    const condition = textarea.classList.contains("condition-editor");
+    const condition = textarea.classList.contains("condition-editor") || data.ruleMode === "condition";
     const opts = {mode: condition ? "condition" : "rule", live: data.live !== "false" && !condition};
+    if (data.schemaOption === "inbound") opts.hint = "Nothing flows into this activity yet: connect an input and save; its fields then appear here.";
     let input = null;
     if (data.schemaInput) input = field(textarea, data.schemaInput);
     else if (data.schemaOption && data.schemaOption !== "inbound") input = field(textarea, "[name=option_" + data.schemaOption + "]");
@@ -55,15 +58,21 @@
   }
 
   function enhance(textarea) {
-    if (textarea._ruleBuilder) return;
+    if (textarea._ruleBuilder || textarea._ruleItems) return;
     const found = options(textarea);
-    const builder = RB.attach(textarea, found.opts);
+    const items = textarea.dataset.ruleKey;
+    if (items) {
+      found.opts.key = items;
+      found.opts.noun = textarea.dataset.ruleNoun || "item";
+      found.opts.preview = false;
+    }
+    const builder = items ? RB.attachItems(textarea, found.opts) : RB.attach(textarea, found.opts);
     if (found.input) found.input.addEventListener("change", function () { builder.setSchema(found.opts.schema); });
     askContext(textarea, builder);
   }
 
   RB.enhanceAll = function (root) {
-    (root || document).querySelectorAll("textarea.rule-editor, textarea.condition-editor, textarea[data-rule-builder]").forEach(enhance);
+    (root || document).querySelectorAll("textarea.rule-editor, textarea.condition-editor, textarea[data-rule-builder], textarea[data-rule-key]").forEach(enhance);
   };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { RB.enhanceAll(); });
   else RB.enhanceAll();

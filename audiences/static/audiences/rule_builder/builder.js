@@ -203,7 +203,7 @@
     if (this.broken || !this.node) return;
     this.visual.textContent = "";
     if (!this.schema() && this.options.mode !== "condition") {
-      this.visual.appendChild(h("p", {class: "rb-hint"}, "Choose a schema first: its fields appear here."));
+      this.visual.appendChild(h("p", {class: "rb-hint"}, this.options.hint || "Choose a schema first: its fields appear here."));
       return;
     }
     if (!this.tree) { this.visual.appendChild(h("p", {class: "rb-hint"}, "Loading the fields…")); return; }
@@ -231,8 +231,8 @@
     const self = this;
     const schema = this.schema();
     if (!schema || !this.tree) return;
-    if (usesTargets(this.rule())) {
-      this.countEl.textContent = "Counted when it runs: the rule reads columns of the population flowing in.";
+    if (this.targets !== null || usesTargets(this.rule())) {
+      this.countEl.textContent = "Counted when it runs, on the population flowing in.";
       return;
     }
     const sequence = (this.sequence += 1);
