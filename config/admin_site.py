@@ -20,8 +20,6 @@ SHORTCUTS = [
 ]
 QUEUES = ("Job queues", "Background jobs: imports, campaign steps, sending.")
 DATA = ("Data", "Browse, search and sort the records of each schema; import CSV files.")
-# Apps whose own names read badly on the index: (label, name shown, model names shown).
-APP_NAMES = {"django_rq": ("Job queues", {"Queue": "Queues and workers"})}
 
 
 def shortcuts(app_list):
@@ -70,15 +68,6 @@ class CampaignsAdminSite(admin.AdminSite):
     index_title = "Campaign back-office"
     index_template = "admin/campaigns_index.html"
     site_url = "/api/docs/"  # "View site": the REST API's documentation (the product has no site)
-
-    def get_app_list(self, request, app_label=None):
-        apps = super().get_app_list(request, app_label)
-        for app in apps:
-            name, models = APP_NAMES.get(app["app_label"], (None, {}))
-            app["name"] = name or app["name"]
-            for model in app["models"]:
-                model["name"] = models.get(model["object_name"], model["name"])
-        return apps
 
     def index(self, request, extra_context=None):
         app_list = self.get_app_list(request)

@@ -5,8 +5,11 @@ the window (``test-artifacts/page-<name>-<width>.png``)."""
 
 import json
 import re
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
 from playwright.sync_api import expect
 
 from campaigns import services
@@ -61,7 +64,9 @@ def shoot(page, name):
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
-def test_the_data_browser_sorts_and_follows_links(live_server, page, admin_user_password, shop):
+def test_the_data_browser_sorts_and_follows_links(
+    live_server, page, admin_user_password, shop, tmp_path
+):
     log_in(page, live_server, admin_user_password, "/admin/")
     page.get_by_role("link", name="Data", exact=True).first.click()
     expect(page).to_have_url(re.compile(r"/admin/audiences/recordimport/data/$"))
@@ -81,7 +86,19 @@ def test_the_data_browser_sorts_and_follows_links(live_server, page, admin_user_
     expect(page).to_have_url(re.compile(r"/data/store/record/s1/$"))
     expect(page.locator("#content")).to_contain_text("Rivoli")
 
+    # what the ground issues built, still there: imports in the history, record estimates
+    source = tmp_path / "more_stores.csv"
+    source.write_text("store_id,name,city,country\ns4,Canal,Lille,FR\ns5,Vieux Port,Marseille,FR\n")
+    call_command("import_records", "store", str(source), stdout=StringIO())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE data_store")
+    page.goto(f"{live_server.url}/admin/audiences/recordimport/")
+    history = page.locator("#result_list tbody tr").first
+    expect(history).to_contain_text("more_stores.csv")
+    expect(history).to_contain_text("Succeeded")
     page.goto(f"{live_server.url}/admin/audiences/schema/")
+    expect(page.locator("#result_list tr", has_text="Stores")).to_contain_text("5")
+
     page.get_by_role("link", name="customer").first.click()
     expect(page.locator("textarea[name$='-enum']:has-text('null')")).to_have_count(0)
     page.get_by_role("link", name="Browse the records").click()

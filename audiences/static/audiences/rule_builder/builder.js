@@ -309,6 +309,16 @@
     this.textarea.hidden = false;
   };
 
+  /* A value as people read it: date-times in the browser's time zone, without microseconds. */
+  function readable(value) {
+    if (value === null || value === undefined) return "—";
+    if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) {
+      const when = new Date(value);
+      if (!isNaN(when)) return when.toLocaleString(undefined, {dateStyle: "medium", timeStyle: "short"});
+    }
+    return String(value);
+  }
+
   RB.table = function (columns, rows) {
     const table = h("table", {class: "rb-table"});
     const head = h("tr");
@@ -317,7 +327,7 @@
     const body = h("tbody");
     rows.forEach(function (row) {
       const tr = h("tr");
-      columns.forEach(function (c) { tr.appendChild(h("td", null, row[c] === null || row[c] === undefined ? "—" : String(row[c]))); });
+      columns.forEach(function (c) { tr.appendChild(h("td", null, readable(row[c]))); });
       body.appendChild(tr);
     });
     table.appendChild(body);
