@@ -2,7 +2,7 @@
 # Both start an embedded PostgreSQL and Valkey unless DATABASE_URL / REDIS_URL are set (README).
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test shell lint bench chromium clean clean-data
+.PHONY: help venv run test shell lint bench chromium vendor vendor-sortablejs docs clean clean-data
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -40,6 +40,25 @@ bench: $(STAMP) ## run every bench/*.py that has a main, each against its own mi
 	  found=1; echo "== $$script"; \
 	  $(DEVSTACK) exec --data-dir .devdata/bench --migrate -- $(PY) "$$script" || exit $$?; \
 	done; [ $$found = 1 ] || echo "No benchmarks in bench/ yet."
+
+# Front-end libraries (static/VENDOR.md): pinned npm packages whose built files are committed, so
+# neither CI nor `make run` ever needs npm or the network. `make vendor` fetches them again at the
+# pinned versions into a temporary folder and checks the copies against the committed SHA256SUMS.
+SORTABLEJS_VERSION := 1.15.7
+SORTABLEJS_DIR := audiences/static/audiences/vendor/sortablejs
+
+vendor: vendor-sortablejs ## fetch the pinned front-end libraries again from the npm registry (static/VENDOR.md)
+
+vendor-sortablejs:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  npm pack --silent --pack-destination "$$tmp" sortablejs@$(SORTABLEJS_VERSION) >/dev/null && \
+	  tar -xzf "$$tmp/sortablejs-$(SORTABLEJS_VERSION).tgz" -C "$$tmp" && \
+	  mkdir -p $(SORTABLEJS_DIR) && \
+	  cp "$$tmp/package/Sortable.min.js" "$$tmp/package/LICENSE" $(SORTABLEJS_DIR)/ && \
+	  cd $(SORTABLEJS_DIR) && sha256sum -c --quiet SHA256SUMS && echo "sortablejs $(SORTABLEJS_VERSION): ok"
+
+docs: $(STAMP) ## write the generated parts of docs/ (the activities' options, from their schemas)
+	$(DEVSTACK) exec --data-dir .devdata/test -- $(PY) manage.py build_docs
 
 chromium: ## install Debian's Chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null 2>&1 || { \

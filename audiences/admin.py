@@ -12,6 +12,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
 
 from audiences import ddl
 from audiences.models import Attribute, Link, Schema
@@ -121,8 +123,28 @@ LINK_HELP = {
 }
 
 
+class EnumField(forms.JSONField):
+    """The allowed values as JSON; an attribute without any shows an empty box, not ``null``."""
+
+    def prepare_value(self, value):
+        return "" if value in (None, "null") else super().prepare_value(value)
+
+
+class AttributeForm(forms.ModelForm):
+    enum = EnumField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 1, "cols": 24, "placeholder": '["FR", "DE"]'}),
+        help_text='Optional list of allowed values, e.g. ["FR", "DE"]; empty: any value.',
+    )
+
+    class Meta:
+        model = Attribute
+        fields = ATTRIBUTE_KEYS
+
+
 class AttributeInline(admin.TabularInline):
     model = Attribute
+    form = AttributeForm
     fields = ATTRIBUTE_KEYS
     extra = 1
     verbose_name_plural = "Attributes (changing a type converts the stored values)"
@@ -175,7 +197,18 @@ class SchemaAdmin(admin.ModelAdmin):
         return ", ".join(sorted(obj.targeting or {})) or "-"
 
     def get_readonly_fields(self, request, obj=None):
-        return ("name", "primary_key") if obj else ()
+        return ("name", "primary_key", "records") if obj else ()
+
+    def get_fields(self, request, obj=None):
+        return (*self.fields, "records") if obj else self.fields
+
+    @admin.display(description="records")
+    def records(self, obj):
+        url = reverse("admin:audiences_data_records", args=[obj.name])
+        estimate = ddl.estimated_rows(obj.table_name)
+        if estimate is None:
+            return format_html('<a href="{}">Browse the records</a>', url)
+        return format_html('<a href="{}">Browse the records</a> (about {})', url, estimate)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

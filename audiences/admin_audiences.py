@@ -1,14 +1,9 @@
-"""The audience builder: the admin of saved audiences (design 5.3).
+"""The audience builder: the admin of saved audiences (design 5.3, 12).
 
-The change form of a rule audience is a JSON editor for its rule, with:
-- a picker listing, for the chosen schema, its attributes, the paths reached through many-to-one
-  links (``store.city``, two levels deep) and its one-to-many links (for ``exists``/``aggregate``);
-  clicking an entry inserts it at the cursor;
-- Calculate, Preview and SQL buttons that POST the rule to ``/api/audiences/count/`` and
-  ``/api/audiences/preview/`` (session auth + CSRF) and show the answer in the page: the count with
-  its elapsed time, the first rows, the generated SQL and its parameters, or the errors at their
-  JSON path.
-Saving validates the rule (errors listed with their path) and goes through
+The change form of a rule audience edits its rule in the rule builder (``audiences.widgets``):
+fields picked from a tree that follows links, blocks for linked records, a live count and a
+preview of the rows (``/api/audiences/count/`` and ``preview/``, session auth + CSRF), and the
+JSON one click away. Saving validates the rule (errors listed with their path) and goes through
 ``audiences.services.audiences`` (cycles refused, audited). Snapshots are read-only here.
 """
 
@@ -20,64 +15,37 @@ from django.contrib import admin
 from audiences import rules
 from audiences.models import AudienceKind, SavedAudience, Schema
 from audiences.services import audiences as services
+from audiences.widgets import RuleTextarea
 from config.errors import Conflict, ValidationFailed
 
 
-def picker_entries(meta, schema_name, depth=2):
-    """``[{"path", "type", "kind"}]`` for ``schema_name``: attributes, many-to-one paths (up to
-    ``depth`` links) and one-to-many links."""
-    entries = []
-
-    def walk(name, prefix, level):
-        info = meta.schemas[name]
-        for attribute, kind in info["attrs"].items():
-            entries.append({"path": prefix + attribute, "type": kind, "kind": "attribute"})
-        if level < depth:
-            for link, (to, _via) in info["links"].items():
-                walk(to, f"{prefix}{link}.", level + 1)
-
-    walk(schema_name, "", 0)
-    for reverse, (child, _link) in meta.schemas[schema_name]["reverse"].items():
-        entries.append({"path": reverse, "type": child, "kind": "reverse"})
-    return entries
-
-
-class RuleEditor(forms.Textarea):
-    """The JSON textarea with the picker, buttons and answer areas (template below)."""
-
-    template_name = "admin/audiences/rule_editor.html"
-
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        meta = rules.metadata()
-        schemas = {
-            str(pk): name
-            for pk, name in Schema.objects.values_list("pk", "name")
-            if name in meta.schemas
-        }
-        context["builder"] = json.dumps(
-            {
-                "schemas": schemas,
-                "fields": {name: picker_entries(meta, name) for name in schemas.values()},
-            }
-        )
-        return context
+def _schema_names() -> str:
+    """``{schema id: name}`` for the builder, which follows the schema select (its values are ids)."""
+    return json.dumps({str(pk): name for pk, name in Schema.objects.values_list("pk", "name")})
 
 
 class SavedAudienceForm(forms.ModelForm):
     where = forms.CharField(
-        widget=RuleEditor(attrs={"rows": 14, "cols": 90, "spellcheck": "false"}),
-        help_text='The rule (design 5.3), e.g. {"field": "country", "op": "eq", "value": "FR"}.',
+        label="Rule",
+        widget=RuleTextarea(attrs={"rows": 14, "data-schema-input": "#id_schema"}),
+        help_text=(
+            "Which records belong to the audience: add conditions on their fields, on linked "
+            "records (exists, counts and totals) or other saved audiences. The count updates as "
+            "you edit; the JSON view shows the same rule as text (the rule language: "
+            "docs/rules.md)."
+        ),
     )
 
     class Meta:
         model = SavedAudience
         fields = ["name", "schema", "description", "where"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 80})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         initial = self.instance.where if self.instance.pk else {"and": []}
         self.initial["where"] = json.dumps(initial, indent=2)
+        self.fields["where"].widget.attrs["data-schema-names"] = _schema_names()
         if self.instance.pk:
             self.fields["name"].disabled = True
             self.fields["schema"].disabled = True

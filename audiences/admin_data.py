@@ -4,7 +4,9 @@ history.
 
 URLs under /admin/audiences/recordimport/:
 - ``data/`` the schemas; ``data/<schema>/`` a paged list with search (``q``: text attributes
-  contain it, or the key equals it) and attribute filters (``f.<attribute>=value``, exact);
+  contain it, or the key equals it), attribute filters (``f.<attribute>=value``, exact) and
+  sorting by a column (``o=<attribute>``, ``o=-<attribute>`` descending: the headers are links;
+  ``audiences.admin_table``); many-to-one values link to the record they name;
 - ``data/<schema>/<pk>/`` one record, its many-to-one links and the counts of its one-to-many links;
 - ``data/<schema>/import/`` the upload form; ``<id>/progress/`` live progress (polls the API);
 - ``<id>/rejects/`` the rejects as CSV.
@@ -21,6 +23,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from audiences import dynamic
+from audiences.admin_table import cell, headers, sort_order, table_columns
 from audiences.api.records import rejects_csv
 from audiences.csv_source import ENCODINGS
 from audiences.models import AttributeType, RecordImport, Schema
@@ -128,17 +131,17 @@ class RecordImportAdmin(admin.ModelAdmin):
         require(request.user, "audiences.view_records", "Browsing records")
         schema, model = _schema_and_model(name)
         queryset, active = _filtered(schema, model, request.GET)
-        page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-        columns = [(f.attname, f.column) for f in model._meta.concrete_fields]
-        rows = [[(getattr(obj, attname)) for attname, _c in columns] for obj in page]
+        columns = table_columns(schema, model)
+        order = sort_order(request.GET.get("o", ""), columns)
+        page = Paginator(queryset.order_by(*order), PAGE_SIZE).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
         context = self._context(
             request,
             f"{schema.label or schema.name}",
             schema=schema,
-            headers=[column for _a, column in columns],
-            rows=[(row[0], row) for row in rows],
+            headers=headers(columns, request.GET, order),
+            rows=[(obj.pk, [cell(obj, column) for column in columns]) for obj in page],
             page=page,
             query=query.urlencode(),
             search=request.GET.get("q", ""),
@@ -151,7 +154,7 @@ class RecordImportAdmin(admin.ModelAdmin):
         require(request.user, "audiences.view_records", "Reading a record")
         schema, model = _schema_and_model(name)
         record = get_object_or_404(model, pk=pk)
-        values = [(f.column, getattr(record, f.attname)) for f in model._meta.concrete_fields]
+        values = [(column.label, cell(record, column)) for column in table_columns(schema, model)]
         outgoing = [
             (link, getattr(record, f"{link.name}_id")) for link in schema.links.select_related("to")
         ]
@@ -161,7 +164,7 @@ class RecordImportAdmin(admin.ModelAdmin):
         ]
         context = self._context(
             request,
-            f"{schema.name} {record.pk}",
+            f"{schema.label or schema.name}: {record.pk}",
             schema=schema,
             record=record,
             values=values,

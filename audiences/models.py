@@ -236,7 +236,9 @@ class SavedAudience(models.Model):
     description = models.TextField(blank=True)
     schema = models.ForeignKey(Schema, on_delete=models.PROTECT, related_name="audiences")
     kind = models.CharField(max_length=10, choices=AudienceKind.choices, default=AudienceKind.RULE)
-    where = models.JSONField(default=dict, blank=True, help_text="The rule (design 5.3).")
+    where = models.JSONField(
+        default=dict, blank=True, help_text="Which records belong to it: a rule (docs/rules.md)."
+    )
     population = models.ForeignKey(
         Population, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -25,6 +25,9 @@ urlpatterns = [
     path("schemas/", schemas_api.SchemaListView.as_view(), name="schemas"),
     path("schemas/<str:name>/", schemas_api.SchemaDetailView.as_view(), name="schema"),
     path(
+        "schemas/<str:name>/fields/", schemas_api.SchemaFieldsView.as_view(), name="schema-fields"
+    ),
+    path(
         "schemas/<str:name>/attributes/<str:attribute>/",
         schemas_api.AttributeDetailView.as_view(),
         name="schema-attribute",

@@ -39,9 +39,13 @@ from config.errors import DomainError, ValidationFailed
 
 
 def refusal_message(exc):
-    """The text of a refused action: every ``path: message`` of a validation failure."""
+    """The text of a refused action: every error of a validation failure, its place in words
+    (activities by their label or key: ``campaigns.words``)."""
+    from campaigns import words
+
     if isinstance(exc, ValidationFailed):
-        return "Invalid campaign: " + "; ".join(f"{e['path']}: {e['message']}" for e in exc.errors)
+        document = getattr(exc, "document", None)
+        return "Invalid campaign: " + "; ".join(words.sentence(e, document) for e in exc.errors)
     return str(exc)
 
 

@@ -7,9 +7,12 @@ widget per type, so every registered kind has its form and none is written by ha
 - ``x-widget`` ``schema`` / ``audience`` / ``group`` / ``user`` -> a select of the existing names
   (a stored name that no longer exists stays selectable, so the page still opens);
   ``activity`` -> a select of the campaign's activities;
-- ``rule`` / ``condition`` / ``json`` and any object or list -> a JSON editor (a textarea the rule
-  builder enhances: class ``rule-editor``, ``data-schema-option`` naming the option that gives
-  the schema);
+- ``rule`` / ``condition`` / ``json`` and any object or list -> a JSON editor; rules and
+  conditions in the rule builder (``audiences.widgets.RuleTextarea``: class ``rule-editor`` or
+  ``condition-editor``, ``data-schema-option`` naming the option that gives the schema, and
+  ``data-context-url``: the campaign's ``rule-context/`` endpoint, for the population flowing in
+  and the variables); a list whose items hold a rule (a split's ``subsets[].where``, a test's
+  ``conditions[].when``) keeps its JSON and gets one rule builder per item (``data-rule-key``);
 - ``duration``, ``link``, ``column``, ``attribute``, ``identifier`` -> a text input with an
   example; ``file`` -> a text input offering the uploaded campaign files' names (a path under
   ``CAMPAIGN_FILES_DIR`` may be typed); ``template`` / ``textarea`` -> a textarea;
@@ -23,9 +26,11 @@ import json
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from audiences.models import SavedAudience, Schema
+from audiences.widgets import RuleTextarea
 
 JSON_WIDGETS = {"rule", "condition", "json"}
 REFERENCES = {
@@ -59,12 +64,32 @@ def _help(prop):
     return text.strip()
 
 
-def _json_field(prop, widget):
+def _item_rule(prop):
+    """(key, widget, rule schema) of the rule inside each item of a list option, or None."""
+    items = prop.get("items", {}) if prop.get("type") == "array" else {}
+    for key, node in items.get("properties", {}).items():
+        if node.get("x-widget") in ("rule", "condition"):
+            source = node.get("x-rule-schema", "schema")
+            return (key, node["x-widget"], source) if source in ("schema", "inbound") else None
+    return None
+
+
+def _json_field(prop, widget, campaign=None, name=""):
     attrs = {"rows": 6 if widget in ("rule", "condition") else 3, "class": "vLargeTextField"}
-    if widget in ("rule", "condition"):
+    nested = _item_rule(prop)
+    if widget not in ("rule", "condition") and nested is None:
+        return JSONOption(required=False, widget=forms.Textarea(attrs=attrs), help_text=_help(prop))
+    if nested is None:
         attrs["class"] += f" {widget}-editor"
         attrs["data-schema-option"] = prop.get("x-rule-schema", "schema")
-    return JSONOption(required=False, widget=forms.Textarea(attrs=attrs), help_text=_help(prop))
+    else:
+        key, mode, source = nested
+        noun = name.removesuffix("s").replace("_", " ") or "item"
+        attrs.update({"data-rule-key": key, "data-rule-mode": mode, "data-rule-noun": noun})
+        attrs["data-schema-option"] = source
+    if campaign is not None and campaign.pk:
+        attrs["data-context-url"] = reverse("campaign-rule-context", args=[campaign.pk])
+    return JSONOption(required=False, widget=RuleTextarea(attrs=attrs), help_text=_help(prop))
 
 
 def _reference_field(prop, widget, campaign):
@@ -143,10 +168,10 @@ class ChoicesInput(forms.TextInput):
         return format_html('{}<datalist id="{}">{}</datalist>', html, list_id, items)
 
 
-def option_field(prop: dict, campaign=None) -> forms.Field:
+def option_field(prop: dict, campaign=None, name: str = "") -> forms.Field:
     widget = prop.get("x-widget")
     if widget in JSON_WIDGETS or prop.get("type") in ("object", "array"):
-        return _json_field(prop, widget)
+        return _json_field(prop, widget, campaign, name)
     if widget in REFERENCES or widget == "activity":
         return _reference_field(prop, widget, campaign)
     return _scalar_field(prop, widget)
@@ -156,7 +181,7 @@ def option_fields(kind, campaign=None) -> dict:
     """One form field per option of ``kind``, in the schema's order, labelled in words."""
     fields = {}
     for name, prop in kind.options.get("properties", {}).items():
-        field = option_field(prop, campaign)
+        field = option_field(prop, campaign, name)
         field.label = prop.get("title") or name.replace("_", " ").capitalize()
         fields[f"option_{name}"] = field
     return fields

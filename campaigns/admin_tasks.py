@@ -50,6 +50,14 @@ def _outcome(task, decision):
     )
 
 
+def reach(seen: dict) -> list[tuple[str, int | None]]:
+    """``[(channel activity, count)]``: how many records flow into each channel activity in the
+    run under review (None: not counted), so the approver sees at once how many it reaches."""
+    graph = seen.get("graph") or {"transitions": []}
+    inbound = {t["to"]: t["count"] for t in graph["transitions"]}
+    return [(s["label"] or s["activity"], inbound.get(s["activity"])) for s in seen["samples"]]
+
+
 @admin.register(HumanTask)
 class HumanTaskAdmin(admin.ModelAdmin):
     list_display = (
@@ -125,6 +133,7 @@ class HumanTaskAdmin(admin.ModelAdmin):
             if task.group
             else [],
         }
+        context["reach"] = reach(seen)
         if definition is not None:
             diff = seen["diff"]
             context["graph_html"] = admin_review.graph_block(seen, definition, run)

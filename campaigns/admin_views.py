@@ -24,7 +24,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from campaigns import reads, services
+from campaigns import definitions, reads, services, words
 from campaigns.activities import registry
 from campaigns.models import Activity
 
@@ -182,7 +182,9 @@ def run_picture(run):
 
 
 def errors_by_activity(campaign):
-    """Validation errors of the draft, grouped by the key of the activity their path names.
+    """Validation errors of the draft, grouped by the key of the activity their path names, in
+    words (``campaigns.words``: "rule › condition 2 › field: unknown field 'town'"; the campaign's
+    own errors name their activity by its label or key).
     Kept on the ``campaign`` instance: one page asks several times (panel, inline, message)."""
     cached = getattr(campaign, "_errors_by_activity", None)
     if cached is not None:
@@ -193,15 +195,17 @@ def errors_by_activity(campaign):
         .order_by("order", "id")
         .values_list("key", flat=True)
     )
-    grouped = {}
+    grouped, document = {}, None
     try:
+        document = definitions.export(campaign)
         errors = services.validation_errors(campaign)
     except KeyError as exc:  # a kind no longer registered (a removed plugin)
         errors = [{"path": "activities", "message": f"unknown activity type {exc}"}]
     for error in errors:
         match = ACTIVITY_PATH.match(error["path"])
         key = keys[int(match.group(1))] if match and int(match.group(1)) < len(keys) else ""
-        grouped.setdefault(key, []).append(f"{error['path']}: {error['message']}")
+        text = words.sentence(error, document, within_activity=bool(key))
+        grouped.setdefault(key, []).append(text)
     campaign._errors_by_activity = grouped
     return grouped
 

@@ -152,7 +152,7 @@ def parse(document):
         "transitions": _transitions(_list(document, "transitions", errors), activities, errors),
     }
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed(errors, document=document)
     return normalized
 
 

@@ -30,8 +30,19 @@ class Campaign(models.Model):
     status = models.CharField(
         max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
     )
-    error_policy = models.JSONField(default=dict, blank=True, help_text="Design 5.4.")
-    schedule = models.JSONField(default=dict, blank=True, help_text="Design 5.4.")
+    error_policy = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='What happens when an activity fails: {"on_error": "stop" or "ignore", '
+        '"retries": 2, "retry_delay": "5min"} (docs/campaigns.md, Error policy).',
+    )
+    schedule = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='When it runs: {"frequency": "once", "at": "2026-12-01T09:00", "timezone": '
+        '"Europe/Paris"}; or asap, daily, weekly, monthly, every, cron, signal '
+        "(docs/campaigns.md, Schedules).",
+    )
     variables = models.JSONField(default=list, blank=True, help_text="[{name, type, default}]")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL

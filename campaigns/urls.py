@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from campaigns.api import CampaignViewSet
 from campaigns.api_files import FilesView
 from campaigns.api_policies import PolicyViewSet
+from campaigns.api_rules import RuleContextView
 from campaigns.api_runs import KindsView, RunViewSet
 from campaigns.api_tasks import TaskViewSet
 
@@ -18,5 +19,10 @@ router.register("policies", PolicyViewSet, basename="policy")
 urlpatterns = [
     path("kinds/", KindsView.as_view(), name="kinds"),
     path("files/", FilesView.as_view(), name="campaign-files"),
+    path(
+        "campaigns/<int:pk>/rule-context/",
+        RuleContextView.as_view(),
+        name="campaign-rule-context",
+    ),
     *router.urls,
 ]

@@ -19,6 +19,7 @@ SHORTCUTS = [
     ("admin", "LogEntry", "Audit trail", "Who did what, when: every action on record."),
 ]
 QUEUES = ("Job queues", "Background jobs: imports, campaign steps, sending.")
+DATA = ("Data", "Browse, search and sort the records of each schema; import CSV files.")
 
 
 def shortcuts(app_list):
@@ -33,6 +34,18 @@ def shortcuts(app_list):
         for label, name, title, text in SHORTCUTS
         if found.get((label, name))
     ]
+
+
+def data_shortcut(app_list):
+    """The data browser, after Schemas, for those who see the import history it hangs on."""
+    from django.urls import reverse
+
+    present = any(
+        app["app_label"] == "audiences" and model["object_name"] == "RecordImport"
+        for app in app_list
+        for model in app["models"]
+    )
+    return [{"title": DATA[0], "text": DATA[1], "url": reverse("admin:audiences_data")}] * present
 
 
 def queue_shortcut(user):
@@ -54,9 +67,12 @@ class CampaignsAdminSite(admin.AdminSite):
     site_title = "Orchestrated campaigns"
     index_title = "Campaign back-office"
     index_template = "admin/campaigns_index.html"
+    site_url = "/api/docs/"  # "View site": the REST API's documentation (the product has no site)
 
     def index(self, request, extra_context=None):
         app_list = self.get_app_list(request)
-        found = shortcuts(app_list) + queue_shortcut(request.user)
+        found = shortcuts(app_list)
+        found[1:1] = data_shortcut(app_list)
+        found += queue_shortcut(request.user)
         context = {"shortcuts": found, **(extra_context or {})}
         return super().index(request, extra_context=context)

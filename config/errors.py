@@ -4,8 +4,10 @@ Every layer above maps them in one place: the API's exception handler (``config.
 answers 400 / 403 / 404 / 409 / 429, the admin shows ``str(exc)`` as a message or puts
 ``errors`` beside their fields, commands print ``errors`` with their paths.
 
-- ``ValidationFailed(errors)``: a malformed document; ``errors`` is ``[{"path", "message"}]``
-  with design 5.0 paths (``activities[2].where.and[1].field``; ``""`` for the whole document).
+- ``ValidationFailed(errors, document=None)``: a malformed document; ``errors`` is
+  ``[{"path", "message"}]`` with design 5.0 paths (``activities[2].where.and[1].field``; ``""``
+  for the whole document); ``document``, when given, is what the paths point into, so the admin
+  can say them in words (``campaigns.words``: the activity's label, not ``activities[2]``).
 - ``Conflict(message)``: an action in a state where it does not apply.
 - ``Forbidden(message, permission=None)``: the acting user lacks ``permission``
   (``"app_label.codename"``); the message names it ("Publishing needs campaigns.publish_campaign").
@@ -36,8 +38,9 @@ class ValidationFailed(DomainError):
 
     default_message = "Invalid input."
 
-    def __init__(self, errors):
+    def __init__(self, errors, document=None):
         self.errors = [{"path": str(e["path"]), "message": str(e["message"])} for e in errors]
+        self.document = document  # what the paths point into, when known: to name them in words
         super().__init__("; ".join(_line(e) for e in self.errors) or self.default_message)
 
     def prefixed(self, prefix):

@@ -130,6 +130,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.UserTimeZoneMiddleware",  # dates in the admin in the user's time zone
     "config.audit_signals.AuditRequestMiddleware",  # who changed roles and permissions
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -160,6 +161,7 @@ TEMPLATES = [
 ]
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "config" / "static"]  # the favicon
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / ".devdata" / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

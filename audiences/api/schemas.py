@@ -97,3 +97,17 @@ class LinkDetailView(GenericAPIView):
             schema_name=name, link_name=link, confirm=_confirmed(request), user=request.user
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SchemaFieldsView(GenericAPIView):
+    """The field tree of a schema for rule editors (``audiences.fields``): attributes with their
+    types and enums, many-to-one links to follow, one-to-many links for ``exists`` and
+    aggregates, the operator table and the saved audiences of the schema."""
+
+    queryset = Schema.objects.none()
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, name):
+        from audiences.fields import field_tree
+
+        return Response(field_tree(get_object_or_404(Schema, name=name)))

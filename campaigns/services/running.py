@@ -34,7 +34,7 @@ def _valid_definition(campaign):
     definition = definitions.export(campaign)
     errors = graph.validate(definition)
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed(errors, document=definition)
     return definition
 
 

@@ -61,6 +61,19 @@ def admin_user_password(django_user_model):
     return "admin", "correct horse"
 
 
+@pytest.fixture
+def shop(transactional_db):
+    """The demo-like shop of ``tests.browser.shop`` (schemas and records, committed); its tables
+    are dropped before and after."""
+    from tests.audiences.test_records_support import drop_data_tables
+    from tests.browser import shop as demo_shop
+
+    drop_data_tables()
+    demo_shop.load()
+    yield demo_shop
+    drop_data_tables()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield

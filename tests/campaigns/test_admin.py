@@ -189,7 +189,7 @@ def test_invalid_campaign_test_run_lists_its_errors(client, campaign):
     Transition.objects.filter(campaign=campaign, target__key="small").delete()
     response = lifecycle(client, campaign, "test_run")
     assert response.status_code == 200
-    assert any("Invalid campaign: activities[3]: missing input" in m for m in messages_of(response))
+    assert any("Invalid campaign: End “small”: missing input" in m for m in messages_of(response))
     assert not campaign.runs.exists()
 
 
@@ -213,7 +213,7 @@ def test_test_run_variables_from_the_button(client, schema, staff_user, redis_cl
     response = client.post(url, {"variables": "{not json"}, follow=True)
     assert any("variables are not JSON" in m for m in messages_of(response))
     response = client.post(url, {"variables": '{"nope": 1}'}, follow=True)
-    assert any("variables.nope: no such variable" in m for m in messages_of(response))
+    assert any("variables › nope: no such variable" in m for m in messages_of(response))
     assert not campaign.runs.exists()
     client.post(url, {"variables": '{"country": "DE"}'})
     assert campaign.runs.get().variables == {"country": "DE"}
