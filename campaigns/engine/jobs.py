@@ -1,18 +1,30 @@
-"""The job of one activity run (design 3), and enqueueing.
+"""The job of an activity run (design 3), its inline chain, and enqueueing.
 
 ``run_activity(activity_run_id)`` is idempotent: it does nothing unless the activity run is due and
-claimable. Steps: take the proof of life, claim (short transaction, attempt + 1), run the kind's
-handler and write its results in one transaction that first checks the claim is still ours, then
-enqueue on commit whatever became ready. Errors follow the campaign's error policy (design 5.4):
-retries (a due time in PostgreSQL), then stop the run or ignore.
+claimable. Steps: take the proof of life, claim (one committed statement, attempt + 1), run the
+kind's handler and write its results in one transaction that first checks the claim is still
+ours. In that same transaction the job claims the next ready step of the same run for itself
+(``claims.claim_next``, its proof of life taken first) and runs it next, without going through
+Redis: the *inline chain*. The other steps that became ready are enqueued on commit, for
+parallelism; so is the continuation when ``scheduling.placement`` says the run should yield its
+worker (fairness, job length, shutdown). A kill -9 anywhere in a chain leaves at most one step
+``running`` with a free proof of life (the reconciler takes it over) and every other step either
+recorded or pending and due: nothing is lost, nothing recorded twice.
+
+Errors follow the campaign's error policy (design 5.4): retries (a due time in PostgreSQL), then
+stop the run or ignore.
+
+Connections: in the engine worker (``campaigns.engine.worker``, non-forking) Django's connection
+and the proof-of-life connection stay open between jobs (``close_old_connections`` drops only
+broken or expired ones); anywhere else (a forking rq worker) both are closed around the job.
 """
 
 import logging
 import traceback as tb
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 
-import django_rq
-from django.conf import settings
 from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 
@@ -21,8 +33,9 @@ from audiences.models import Population
 from campaigns.activities import registry
 from campaigns.activities.base import Context, Waiting
 from campaigns.engine import claim as claims
-from campaigns.engine import progress
-from campaigns.models import ActivityRunStatus, Run, RunStatus
+from campaigns.engine import progress, runtime, scheduling
+from campaigns.engine.scheduling import JOB_TIMEOUT, Place
+from campaigns.models import FINAL_ACTIVITY, ActivityRun, ActivityRunStatus, Run, RunStatus
 from campaigns.variables import typed
 
 log = logging.getLogger(__name__)
@@ -34,141 +47,249 @@ class LostClaim(Exception):
 
 
 def queue():
-    return django_rq.get_queue(f"{settings.RQ_QUEUE_PREFIX}engine", commit_mode="auto")
+    """The queue of wake-ups (``engine``)."""
+    return scheduling.get_queue(scheduling.urgent_name())
 
 
-def enqueue_now(ids):
+def _send(pk, place, due=None):
+    target = scheduling.get_queue(place.queue)
+    if due is not None and due > timezone.now():
+        target.enqueue_at(due, run_activity, pk, job_timeout=JOB_TIMEOUT)
+    else:
+        target.enqueue(run_activity, pk, job_timeout=JOB_TIMEOUT, at_front=place.at_front)
+
+
+def enqueue_now(ids) -> None:
+    """Wake ``ids`` now (outside any transaction)."""
     for pk in ids:
-        queue().enqueue(run_activity, pk, job_timeout=6 * 3600)
+        _send(pk, Place(scheduling.urgent_name()))
 
 
-def enqueue_due(items):
-    """``items``: ids (due now) or ``(id, due_at)`` pairs; enqueued when the transaction commits."""
-    items = list(items)
-
-    def send():
-        now = timezone.now()
-        for item in items:
-            pk, due = item if isinstance(item, tuple) else (item, None)
-            if due is None or due <= now:
-                queue().enqueue(run_activity, pk, job_timeout=6 * 3600)
-            else:
-                queue().enqueue_at(due, run_activity, pk, job_timeout=6 * 3600)
-
+def enqueue_due(items) -> None:
+    """``items``: ids (due now) or ``(id, due_at)`` pairs; enqueued in ``engine`` when the
+    transaction commits."""
+    items = [item if isinstance(item, tuple) else (item, None) for item in items]
     if items:
-        transaction.on_commit(send)
+        urgent = Place(scheduling.urgent_name())
+        transaction.on_commit(lambda: [_send(pk, urgent, due) for pk, due in items], robust=True)
 
 
-def run_activity(activity_run_id):
-    close_old_connections()
-    connections.close_all()
+def _enqueue_on_commit(ids, place):
+    if ids:
+        transaction.on_commit(lambda: [_send(pk, place) for pk in ids], robust=True)
+
+
+@contextmanager
+def _connections():
+    resident = runtime.resident()
+    close_old_connections() if resident else connections.close_all()
     try:
+        yield
+    finally:
+        if resident:
+            close_old_connections()
+        else:
+            connections.close_all()
+            claims.proof.close()
+
+
+def run_activity(activity_run_id: int) -> str:
+    """The RQ job: claim ``activity_run_id`` if it is due, run it and chain (module docstring)."""
+    job = scheduling.Job.current()
+    with _connections():
         from audiences import dynamic
 
         dynamic.ensure_current()
-        with claims.ProofOfLife(activity_run_id) as proof:
-            if not proof.held:
-                return "busy"
-            claimed = claims.claim(activity_run_id)
-            if claimed is None:
-                return _early(activity_run_id)
-            _work(*claimed)
-            return "done"
-    finally:
-        connections.close_all()
+        if _demoted(activity_run_id, job):
+            return "queued behind older runs"
+        if not claims.proof.acquire(activity_run_id):
+            return "busy"
+        token, ar = claims.new_token(), None
+        try:
+            ar = claims.claim(activity_run_id, token)
+        finally:
+            if ar is None:
+                claims.proof.release(activity_run_id)
+        if ar is None:
+            return _early(activity_run_id)
+        return f"done: {_chain(ar, token, job)} step(s)"
+
+
+def _demoted(pk, job):
+    def remaining():
+        runs = ActivityRun.objects.filter(run__activity_runs=pk)
+        return runs.exclude(status__in=FINAL_ACTIVITY).count()
+
+    if not scheduling.behind_older(job, remaining):
+        return False
+    _send(pk, Place(scheduling.long_name()))
+    return True
 
 
 def _early(activity_run_id):
     """A delayed job may fire up to a second early: send it again for its due time."""
-    from campaigns.models import ActivityRun
-
     ar = ActivityRun.objects.filter(pk=activity_run_id, status__in=claims.CLAIMABLE).first()
     now = timezone.now()
     if ar is not None and ar.due_at and now < ar.due_at < now + timedelta(minutes=1):
-        queue().enqueue_at(ar.due_at, run_activity, ar.pk, job_timeout=6 * 3600)
+        _send(ar.pk, Place(scheduling.urgent_name()), ar.due_at)
         return "early"
     return "nothing to do"
 
 
-def _context(ar, run, graph):
-    ars = {a.key: a for a in run.activity_runs.all()}
-    inputs = {}
-    for t in graph.inbound[ar.key]:
+@dataclass
+class Chain:
+    """One job's state while it chains the steps of one run."""
+
+    run: Run
+    token: str
+    job: scheduling.Job
+    graph: object = None
+    ars: progress.ActivityRuns | None = None  # as of the last locked read
+    populations: dict = field(default_factory=dict)  # id -> Population made in this chain
+    claimed: ActivityRun | None = None  # the next step, claimed in the open transaction
+    variables: dict | None = None
+
+
+def _chain(ar, token, job):
+    run = Run.objects.select_related("campaign").get(pk=ar.run_id)
+    chain = Chain(run=run, token=token, job=job, graph=progress.graph_of(run))
+    steps = 0
+    while ar is not None:
+        runtime.watch(ar.pk, token)
+        try:
+            nxt = _step(chain, ar)
+        finally:
+            runtime.watch(None, None)
+            claims.proof.release(ar.pk)
+        ar, steps = nxt, steps + 1
+    return steps
+
+
+def _step(chain, ar):
+    """Run ``ar`` and record its outcome; return the next step, claimed inline, or None."""
+    kind = registry.get(ar.type)
+    try:
+        with transaction.atomic():
+            ctx = _context(chain, ar)
+            outcome = kind.run(ctx)
+            _record(chain, ar, kind, ctx, outcome)
+    except LostClaim:
+        _unclaim(chain)
+        log.info("activity run %s: attempt %s lost its claim", ar.pk, ar.attempt)
+    except Exception as exc:  # the error policy decides; the error is kept on the activity run
+        _unclaim(chain)
+        log.exception("activity run %s failed", ar.pk)
+        try:
+            with transaction.atomic():
+                _fail(chain, ar, f"{type(exc).__name__}: {exc}", tb.format_exc())
+        except BaseException:
+            _unclaim(chain)
+            raise
+    except BaseException:
+        _unclaim(chain)
+        raise
+    claimed, chain.claimed = chain.claimed, None
+    return claimed
+
+
+def _unclaim(chain):
+    """The transaction that claimed the next step rolled back: free its proof of life."""
+    if chain.claimed is not None:
+        claims.proof.release(chain.claimed.pk)
+        chain.claimed = None
+
+
+def _inputs(chain, ar, ars):
+    wanted = {}
+    for t in chain.graph.inbound[ar.key]:
         if progress.inbound_state(t, ars) == "arrived":
-            inputs[t["from"]] = Population.objects.get(pk=ars[t["from"]].outputs[t["port"]])
-    declared = run.version.definition["variables"]
+            wanted[t["from"]] = ars[t["from"]].outputs[t["port"]]
+    missing = [pk for pk in wanted.values() if pk not in chain.populations]
+    if missing:
+        chain.populations.update(Population.objects.select_related("schema").in_bulk(missing))
+    return {key: chain.populations[pk] for key, pk in wanted.items()}
+
+
+def _context(chain, ar):
+    sources = [t["from"] for t in chain.graph.inbound[ar.key]]
+    if chain.ars is None or any(key not in chain.ars.rows for key in sources):
+        chain.ars = progress.ActivityRuns(chain.run, keys=sources)  # read, not locked
+    if chain.variables is None:
+        chain.variables = typed(chain.graph.definition["variables"], chain.run.variables)
     return Context(
-        run=run,
+        run=chain.run,
         activity_run=ar,
         key=ar.key,
-        options=graph.options(ar.key),
-        inputs=inputs,
-        variables=typed(declared, run.variables),
-        test=run.test,
-        now=run.started_at,
+        options=chain.graph.options(ar.key),
+        inputs=_inputs(chain, ar, chain.ars),
+        variables=chain.variables,
+        test=chain.run.test,
+        now=chain.run.started_at,
         state=dict(ar.state),
     )
 
 
-def _work(ar, token):
-    run = Run.objects.select_related("version", "campaign").get(pk=ar.run_id)
-    graph = progress.graph_of(run)
-    kind = registry.get(ar.type)
-    try:
-        with transaction.atomic():
-            ctx = _context(ar, run, graph)
-            outcome = kind.run(ctx)
-            _record(ar, token, kind, ctx, outcome)
-    except LostClaim:
-        log.info("activity run %s: attempt %s lost its claim", ar.pk, ar.attempt)
-    except Exception as exc:  # the error policy decides; the error is kept on the activity run
-        log.exception("activity run %s failed", ar.pk)
-        with transaction.atomic():
-            _fail(ar, token, f"{type(exc).__name__}: {exc}", tb.format_exc())
-
-
-def _locked(ar, token):
-    run = Run.objects.select_for_update().select_related("version").get(pk=ar.run_id)
-    current = claims.still_holds(ar.pk, ar.attempt, token)
-    if current is None:
+def _locked(chain, ar):
+    """Lock the run, then its activity runs; raise LostClaim unless ``ar``'s claim is ours."""
+    run = Run.objects.select_for_update().get(pk=ar.run_id)
+    ars = progress.ActivityRuns(run, lock=True, keys=progress.around(chain.graph, ar.key))
+    if not claims.holds(ars.get(ar.key), ar.attempt, chain.token):
         raise LostClaim()
-    return run, current
+    chain.ars, chain.run.status = ars, run.status
+    return run, ars
 
 
-def _record(ar, token, kind, ctx, outcome):
-    run, current = _locked(ar, token)
-    now = timezone.now()
+def _record(chain, ar, kind, ctx, outcome):
+    run, ars = _locked(chain, ar)
+    current = ars[ar.key]
     current.state, current.claimed_by = ctx.state, ""
     if isinstance(outcome, Waiting):
         current.status, current.due_at = S.WAITING, outcome.due_at
-        current.save()
+        current.save(update_fields=["state", "claimed_by", "status", "due_at"])
         enqueue_due([(current.pk, outcome.due_at)])
-        progress.settle(run, progress.activity_runs(run))
+        progress.settle(run, ars)
         return
     ports = kind.ports_for(ctx.options)
-    current.outputs = {p: (outcome.get(p).pk if outcome.get(p) else None) for p in ports}
-    current.counts = {p: (outcome[p].count if outcome.get(p) else None) for p in ports}
-    current.status, current.finished_at, current.error = S.SUCCEEDED, now, ""
-    current.save()
-    _after_final(run, current)
+    made = {p: outcome.get(p) for p in ports}
+    current.outputs = {p: (made[p].pk if made[p] else None) for p in ports}
+    current.counts = {p: (made[p].count if made[p] else None) for p in ports}
+    current.status, current.finished_at, current.error = S.SUCCEEDED, timezone.now(), ""
+    current.save(
+        update_fields=["state", "claimed_by", "outputs", "counts", "status", "finished_at", "error"]
+    )
+    chain.populations.update({p.pk: p for p in made.values() if p is not None})
+    _after_final(chain, run, ars, current)
 
 
-def _after_final(run, current):
+def _after_final(chain, run, ars, current):
     if run.status in (RunStatus.STOPPED, RunStatus.FAILED):
         return
-    ars = progress.activity_runs(run)
-    due = progress.advance(run, progress.graph_of(run), ars, [current.key])
+    due = progress.advance(run, chain.graph, ars, [current.key])
+    if run.status != RunStatus.PAUSED and due:
+        _continue(chain, run, ars, due)
     progress.settle(run, ars)
-    if run.status != RunStatus.PAUSED:
-        enqueue_due(due)
 
 
-def _fail(ar, token, message, trace):
+def _continue(chain, run, ars, due):
+    """Claim the first ready step for this job, unless the run should yield; enqueue the rest."""
+    remaining = sum(1 for s in ars.statuses().values() if s not in FINAL_ACTIVITY)
+    target = scheduling.placement(remaining, chain.job)
+    rest = due
+    if target is None:
+        if claims.proof.acquire(due[0].pk):
+            claims.claim_next(due[0], chain.token)
+            chain.claimed, rest = due[0], due[1:]
+        target = scheduling.place(remaining)
+    _enqueue_on_commit([ar.pk for ar in rest], target)
+
+
+def _fail(chain, ar, message, trace):
     try:
-        run, current = _locked(ar, token)
+        run, ars = _locked(chain, ar)
     except LostClaim:
         return
-    policy = run.version.definition["error_policy"]
+    current = ars[ar.key]
+    policy = chain.graph.definition["error_policy"]
     current.error, current.traceback, current.claimed_by = message, trace, ""
     if current.attempt <= int(policy.get("retries") or 0):
         delay = durations.parse(policy.get("retry_delay") or "1min")
@@ -180,6 +301,6 @@ def _fail(ar, token, message, trace):
     current.outputs = {}
     current.save()
     if policy.get("on_error") == "ignore":
-        _after_final(run, current)
+        _after_final(chain, run, ars, current)
     else:
         progress.stop(run, status=RunStatus.FAILED, error=f"{current.key}: {message}")

@@ -1,12 +1,15 @@
 """How a run moves (design 7): readiness, skips, joins, completion, stop, pause and resume.
 
 Every function here runs inside the caller's transaction with the ``Run`` row locked
-(``select_for_update``), so two branches finishing at once never both miss a join. Functions that
-make activity runs due return their ids; the caller enqueues them on commit (``jobs.enqueue_due``).
+(``select_for_update``), then its activity runs (``ActivityRuns(run, lock=True)``), so two
+branches finishing at once never both miss a join. ``advance`` returns the activity runs it made
+due; the caller runs one of them or enqueues them on commit (``jobs``).
 
 An activity run is *ready* when ``status == pending`` and ``due_at`` is set; ``due_at`` is null
 while its inputs are still coming.
 """
+
+from collections.abc import Mapping
 
 from django.utils import timezone
 
@@ -14,6 +17,7 @@ from campaigns.graph import Graph
 from campaigns.models import (
     FINAL_ACTIVITY,
     OPEN_TASK,
+    ActivityRun,
     ActivityRunStatus,
     HumanTask,
     HumanTaskStatus,
@@ -32,8 +36,55 @@ def graph_of(run):
     return graph
 
 
-def activity_runs(run):
-    return {ar.key: ar for ar in run.activity_runs.select_for_update().order_by("id")}
+class ActivityRuns(Mapping):
+    """The activity runs of one run by key, each row read when first needed: ``keys`` in one
+    query, others one query each. With ``lock`` (inside the caller's transaction, the run row
+    locked first) the rows read are locked. A step therefore reads and locks the same few rows
+    in a 10- or a 1,000-activity campaign.
+
+    ``statuses()`` is every key's status: the rows read, as they are now in memory, and the
+    others' (read once, unlocked: only transactions holding the run row make an activity run
+    final, so "all final" is exact; a claim may turn waiting into running meanwhile).
+    """
+
+    def __init__(self, run, *, lock=False, keys=()):
+        self.run, self.lock, self.rows, self._statuses = run, lock, {}, None
+        self.preload(keys)
+
+    def _query(self):
+        query = ActivityRun.objects.filter(run_id=self.run.pk)
+        return query.select_for_update() if self.lock else query
+
+    def preload(self, keys):
+        missing = [key for key in keys if key not in self.rows]
+        if missing:
+            self.rows.update((ar.key, ar) for ar in self._query().filter(key__in=missing))
+
+    def __getitem__(self, key):
+        if key not in self.rows:
+            self.preload([key])
+        return self.rows[key]
+
+    def __iter__(self):
+        return iter(self.statuses())
+
+    def __len__(self):
+        return len(self.statuses())
+
+    def statuses(self):
+        if self._statuses is None:
+            query = ActivityRun.objects.filter(run_id=self.run.pk)
+            self._statuses = dict(query.values_list("key", "status"))
+        return {**self._statuses, **{key: ar.status for key, ar in self.rows.items()}}
+
+
+def around(graph, key):
+    """The keys whose rows decide what follows ``key``: itself, its successors and their inputs."""
+    keys = {key}
+    for t in graph.outbound[key]:
+        keys.add(t["to"])
+        keys.update(s["from"] for s in graph.inbound[t["to"]])
+    return keys
 
 
 def inbound_state(transition, ars):
@@ -60,7 +111,8 @@ def decide(graph, key, ars):
 
 
 def advance(run, graph, ars, keys, now=None):
-    """Make ready or skip the successors of ``keys`` (recursively for skips); return due ids."""
+    """Make ready or skip the successors of ``keys`` (recursively for skips); return the activity
+    runs made due (saved)."""
     now = now or timezone.now()
     due, todo = [], [t["to"] for key in keys for t in graph.outbound[key]]
     while todo:
@@ -70,12 +122,13 @@ def advance(run, graph, ars, keys, now=None):
         verdict = decide(graph, ar.key, ars)
         if verdict == "ready":
             ar.due_at = now
-            ar.save(update_fields=["due_at"])
-            due.append(ar.pk)
+            due.append(ar)
         elif verdict == "skip":
             ar.status, ar.finished_at = S.SKIPPED, now
             ar.save(update_fields=["status", "finished_at"])
             todo += [t["to"] for t in graph.outbound[ar.key]]
+    if due:
+        ActivityRun.objects.filter(pk__in=[ar.pk for ar in due]).update(due_at=now)
     return due
 
 
@@ -83,7 +136,11 @@ def settle(run, ars):
     """Set the run's status from its activity runs: succeeded when all are final."""
     if run.status not in (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING):
         return
-    statuses = {ar.status for ar in ars.values()}
+    if isinstance(ars, ActivityRuns):
+        statuses = set(ars.statuses().values())
+    else:
+        statuses = {ar.status for ar in ars.values()}
+    before = run.status
     if statuses <= FINAL_ACTIVITY:
         run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
         _complete_campaign(run)
@@ -91,7 +148,8 @@ def settle(run, ars):
         run.status = RunStatus.WAITING
     else:
         run.status = RunStatus.RUNNING
-    run.save(update_fields=["status", "finished_at"])
+    if run.status != before:
+        run.save(update_fields=["status", "finished_at"])
 
 
 def _complete_campaign(run):
@@ -106,8 +164,6 @@ def _complete_campaign(run):
 
 def start(run):
     """Create the activity runs of a new run; entry activities are due now. Returns due ids."""
-    from campaigns.models import ActivityRun
-
     graph = graph_of(run)
     now = timezone.now()
     ActivityRun.objects.bulk_create(

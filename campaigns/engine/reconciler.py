@@ -1,11 +1,12 @@
 """The reconciler: one periodic tick over PostgreSQL state (``manage.py campaigns_tick``).
 
 ``tick() -> dict`` of counts:
+- ``orphans``: running activity runs whose worker died, taken over: their heartbeat is older than
+  ``claims.stale_seconds()`` and their proof of life is free (``claims``: within
+  ``RECONCILE_AFTER_SECONDS`` of the death). They go back to pending, due now, and are enqueued;
 - ``due``: pending or waiting activity runs of active runs whose due time passed more than
   ``RECONCILE_AFTER_SECONDS`` ago are enqueued again (their wake-up job was lost, e.g. with Redis)
   and their due time moved to now, so each is re-sent at most once per that interval;
-- ``orphans``: running activity runs claimed more than ``RECONCILE_AFTER_SECONDS`` ago whose proof of
-  life is free (the worker died) go back to pending, due now, and are enqueued;
 - ``launched``: scheduled campaigns whose ``next_launch_at`` passed start their run.
 Jobs being idempotent, a duplicate wake-up costs one cheap query.
 """
@@ -14,10 +15,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
+from campaigns.engine import claim as claims
 from campaigns.engine import jobs
-from campaigns.engine.claim import ACTIVE_RUN, ProofOfLife
+from campaigns.engine.claim import ACTIVE_RUN
 from campaigns.models import ActivityRun, ActivityRunStatus
 
 S = ActivityRunStatus
@@ -27,7 +30,7 @@ def _stale():
     return timezone.now() - timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
 
 
-def requeue_due():
+def requeue_due() -> int:
     with transaction.atomic():
         ids = list(
             ActivityRun.objects.select_for_update(skip_locked=True)
@@ -43,32 +46,42 @@ def requeue_due():
     return len(ids)
 
 
-def recover_orphans():
-    candidates = ActivityRun.objects.filter(status=S.RUNNING, claimed_at__lte=_stale()).values_list(
-        "pk", flat=True
+def silent():
+    """Running activity runs whose heartbeat is stale (PostgreSQL's clock on both sides)."""
+    stale = Now() - timedelta(seconds=claims.stale_seconds())
+    return (
+        ActivityRun.objects.filter(status=S.RUNNING)
+        .alias(beat=Coalesce("heartbeat_at", "claimed_at"))
+        .filter(beat__lt=stale)
     )
+
+
+def recover_orphans() -> int:
     recovered = 0
-    for pk in candidates:
-        with ProofOfLife(pk) as proof:
-            if not proof.held:
-                continue
-            with transaction.atomic():
-                count = ActivityRun.objects.filter(pk=pk, status=S.RUNNING).update(
-                    status=S.PENDING, due_at=timezone.now(), claimed_by=""
-                )
+    for pk in list(silent().values_list("pk", flat=True)):
+        if not claims.proof.acquire(pk):
+            continue  # its worker lives
+        try:
+            count = (
+                silent()
+                .filter(pk=pk)
+                .update(status=S.PENDING, due_at=timezone.now(), claimed_by="")
+            )
+        finally:
+            claims.proof.release(pk)
         if count:
             recovered += 1
             jobs.enqueue_now([pk])
     return recovered
 
 
-def launch_scheduled():
+def launch_scheduled() -> int:
     from campaigns import services
 
     return services.launch_due()
 
 
-def tick():
+def tick() -> dict:
     return {
         "orphans": recover_orphans(),
         "due": requeue_due(),
