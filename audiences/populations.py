@@ -52,14 +52,16 @@ Reading
 
 Lifecycle
 - ``drop(population)`` drops the table and deletes the row.
-- ``purge(*, older_than=None) -> int`` drops populations not ``keep`` created before
-  ``older_than`` (default: now - ``settings.POPULATION_RETENTION_DAYS`` days), returns how many.
+- ``purge(*, older_than=None, protected=None, limit=500) -> int`` drops populations not ``keep``
+  created before ``older_than`` (default: now - ``settings.POPULATION_RETENTION_DAYS`` days) and
+  not in ``protected`` (ids the caller still needs, e.g. campaigns' runs still going; this module
+  imports no app that uses populations), returns how many.
 """
 
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import F, TextField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import MD5, Cast, Concat
@@ -70,6 +72,7 @@ from audiences.models import Population
 from config.errors import ValidationFailed
 
 OPERATIONS = {"union": "UNION", "intersection": "INTERSECT", "exclusion": "EXCEPT"}
+PURGE_BATCH = 500
 
 
 def _model(population_or_schema):
@@ -263,14 +266,42 @@ def drop(population):
     population.delete()
 
 
-def purge(*, older_than=None):
-    """Drop the populations not kept created before ``older_than``; returns how many."""
+def purge(*, older_than=None, protected=None, limit=PURGE_BATCH):
+    """Drop populations created before ``older_than`` (default: now - POPULATION_RETENTION_DAYS)
+    that are neither kept nor ``protected``; returns how many.
+
+    ``protected``: population ids that must stay, as anything ``pk__in`` takes (ids, a queryset,
+    a ``RawSQL`` subquery): the caller's users of populations (campaign runs still going) say
+    which, since this module knows none of them. At most ``limit`` per call; each is dropped in a
+    transaction of its own under ``DDL_LOCK_TIMEOUT``, and one whose table is in use is left for
+    the next call."""
     cutoff = older_than or timezone.now() - timezone.timedelta(
         days=settings.POPULATION_RETENTION_DAYS
     )
     stale = Population.objects.filter(keep=False, created_at__lt=cutoff)
+    if protected is not None:
+        stale = stale.exclude(pk__in=protected)
     dropped = 0
-    for population in stale.iterator():
-        drop(population)
-        dropped += 1
+    for pk in list(stale.order_by("pk").values_list("pk", flat=True)[:limit]):
+        dropped += _drop_if_free(pk, cutoff)
     return dropped
+
+
+def _drop_if_free(pk, cutoff):
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('lock_timeout', %s, true)", [settings.DDL_LOCK_TIMEOUT]
+                )
+            population = (
+                Population.objects.select_for_update()
+                .filter(pk=pk, keep=False, created_at__lt=cutoff)
+                .first()
+            )
+            if population is None:
+                return 0
+            drop(population)
+    except OperationalError:  # its table is in use (lock timeout): the next purge retries
+        return 0
+    return 1

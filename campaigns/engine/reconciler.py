@@ -7,23 +7,30 @@
 - ``due``: pending or waiting activity runs of active runs whose due time passed more than
   ``RECONCILE_AFTER_SECONDS`` ago are enqueued again (their wake-up job was lost, e.g. with Redis)
   and their due time moved to now, so each is re-sent at most once per that interval;
-- ``launched``: scheduled campaigns whose ``next_launch_at`` passed start their run.
+- ``launched``: scheduled campaigns whose ``next_launch_at`` passed start their run;
+- ``purged``: populations of runs finished more than ``POPULATION_RETENTION_DAYS`` ago are dropped
+  (``purge_populations``; at most every ``PURGE_EVERY_SECONDS`` per process).
 Jobs being idempotent, a duplicate wake-up costs one cheap query.
 """
 
+import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
+from audiences import populations
 from campaigns.engine import claim as claims
 from campaigns.engine import jobs
 from campaigns.engine.claim import ACTIVE_RUN
-from campaigns.models import ActivityRun, ActivityRunStatus
+from campaigns.models import FINAL_RUN, ActivityRun, ActivityRunStatus, Run
 
 S = ActivityRunStatus
+PURGE_EVERY_SECONDS = 60
+_last_purge = {"at": None}
 
 
 def _stale():
@@ -81,9 +88,34 @@ def launch_scheduled() -> int:
     return services.launch_due()
 
 
+def protected_populations(cutoff):
+    """Ids of the populations on the transitions of runs still going, or finished after
+    ``cutoff``: SQL for ``populations.purge(protected=...)``."""
+    ars, runs = ActivityRun._meta.db_table, Run._meta.db_table
+    return RawSQL(
+        f"SELECT (o.value)::bigint FROM {ars} ar JOIN {runs} r ON r.id = ar.run_id "
+        "CROSS JOIN LATERAL jsonb_each_text(ar.outputs) o "
+        "WHERE o.value IS NOT NULL AND (r.status <> ALL(%s) OR r.finished_at >= %s)",
+        [list(FINAL_RUN), cutoff],
+    )
+
+
+def purge_populations(force: bool = False) -> int:
+    """Drop the populations older than the retention that no run still going (or finished
+    within the retention) holds, and that are not kept (snapshots). Returns how many."""
+    now = time.monotonic()
+    last = _last_purge["at"]
+    if not force and last is not None and now - last < PURGE_EVERY_SECONDS:
+        return 0
+    _last_purge["at"] = now
+    cutoff = timezone.now() - timedelta(days=settings.POPULATION_RETENTION_DAYS)
+    return populations.purge(older_than=cutoff, protected=protected_populations(cutoff))
+
+
 def tick() -> dict:
     return {
         "orphans": recover_orphans(),
         "due": requeue_due(),
         "launched": launch_scheduled(),
+        "purged": purge_populations(),
     }
