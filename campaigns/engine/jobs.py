@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import close_old_connections, connections, transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audiences import durations
@@ -34,7 +36,7 @@ from campaigns.activities import registry
 from campaigns.activities.base import Context, Waiting
 from campaigns.engine import claim as claims
 from campaigns.engine import progress, runtime, scheduling
-from campaigns.engine.scheduling import JOB_TIMEOUT, Place
+from campaigns.engine.scheduling import JOB_TIMEOUT
 from campaigns.models import FINAL_ACTIVITY, ActivityRun, ActivityRunStatus, Run, RunStatus
 from campaigns.variables import typed
 
@@ -59,19 +61,37 @@ def _send(pk, place, due=None):
         target.enqueue(run_activity, pk, job_timeout=JOB_TIMEOUT, at_front=place.at_front)
 
 
+def _remaining(ids):
+    """{activity run id: activities left (not final) in its run}, in one query."""
+    left = (
+        ActivityRun.objects.filter(run_id=OuterRef("run_id"))
+        .exclude(status__in=FINAL_ACTIVITY)
+        .values("run_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    rows = ActivityRun.objects.filter(pk__in=ids).annotate(left=Coalesce(Subquery(left), 0))
+    return dict(rows.values_list("pk", "left"))
+
+
+def _arrive(items):
+    left = _remaining([pk for pk, _ in items])
+    for pk, due in items:
+        _send(pk, scheduling.arrival(left.get(pk, 0)), due)
+
+
 def enqueue_now(ids) -> None:
-    """Wake ``ids`` now (outside any transaction)."""
-    for pk in ids:
-        _send(pk, Place(scheduling.urgent_name()))
+    """Wake ``ids`` now (outside any transaction), each in the queue of its run's class."""
+    if ids:
+        _arrive([(pk, None) for pk in ids])
 
 
 def enqueue_due(items) -> None:
-    """``items``: ids (due now) or ``(id, due_at)`` pairs; enqueued in ``engine`` when the
-    transaction commits."""
+    """``items``: ids (due now) or ``(id, due_at)`` pairs; enqueued when the transaction
+    commits, each in the queue of its run's class (``scheduling.arrival``)."""
     items = [item if isinstance(item, tuple) else (item, None) for item in items]
     if items:
-        urgent = Place(scheduling.urgent_name())
-        transaction.on_commit(lambda: [_send(pk, urgent, due) for pk, due in items], robust=True)
+        transaction.on_commit(lambda: _arrive(items), robust=True)
 
 
 def _enqueue_on_commit(ids, place):
@@ -100,8 +120,6 @@ def run_activity(activity_run_id: int) -> str:
         from audiences import dynamic
 
         dynamic.ensure_current()
-        if _demoted(activity_run_id, job):
-            return "queued behind older runs"
         if not claims.proof.acquire(activity_run_id):
             return "busy"
         token, ar = claims.new_token(), None
@@ -115,23 +133,12 @@ def run_activity(activity_run_id: int) -> str:
         return f"done: {_chain(ar, token, job)} step(s)"
 
 
-def _demoted(pk, job):
-    def remaining():
-        runs = ActivityRun.objects.filter(run__activity_runs=pk)
-        return runs.exclude(status__in=FINAL_ACTIVITY).count()
-
-    if not scheduling.behind_older(job, remaining):
-        return False
-    _send(pk, Place(scheduling.long_name()))
-    return True
-
-
 def _early(activity_run_id):
     """A delayed job may fire up to a second early: send it again for its due time."""
     ar = ActivityRun.objects.filter(pk=activity_run_id, status__in=claims.CLAIMABLE).first()
     now = timezone.now()
     if ar is not None and ar.due_at and now < ar.due_at < now + timedelta(minutes=1):
-        _send(ar.pk, Place(scheduling.urgent_name()), ar.due_at)
+        _arrive([(ar.pk, ar.due_at)])
         return "early"
     return "nothing to do"
 
@@ -272,7 +279,7 @@ def _after_final(chain, run, ars, current):
 
 def _continue(chain, run, ars, due):
     """Claim the first ready step for this job, unless the run should yield; enqueue the rest."""
-    remaining = sum(1 for s in ars.statuses().values() if s not in FINAL_ACTIVITY)
+    remaining = sum(n for s, n in ars.statuses().items() if s not in FINAL_ACTIVITY)
     target = scheduling.placement(remaining, chain.job)
     rest = due
     if target is None:

@@ -9,8 +9,7 @@ An activity run is *ready* when ``status == pending`` and ``due_at`` is set; ``d
 while its inputs are still coming.
 """
 
-from collections.abc import Mapping
-
+from django.db.models import Count
 from django.utils import timezone
 
 from campaigns.graph import Graph
@@ -36,19 +35,20 @@ def graph_of(run):
     return graph
 
 
-class ActivityRuns(Mapping):
-    """The activity runs of one run by key, each row read when first needed: ``keys`` in one
-    query, others one query each. With ``lock`` (inside the caller's transaction, the run row
-    locked first) the rows read are locked. A step therefore reads and locks the same few rows
-    in a 10- or a 1,000-activity campaign.
+class ActivityRuns:
+    """The activity runs of one run by key (``ars[key]``, ``ars.get(key)``), each row read when
+    first needed: ``keys`` in one query, others one query each. With ``lock`` (inside the caller's
+    transaction, the run row locked first) the rows read are locked. A step therefore reads and
+    locks the same few rows in a 10- or a 1,000-activity campaign.
 
-    ``statuses()`` is every key's status: the rows read, as they are now in memory, and the
-    others' (read once, unlocked: only transactions holding the run row make an activity run
-    final, so "all final" is exact; a claim may turn waiting into running meanwhile).
+    ``statuses()`` counts the statuses of all the run's activity runs in PostgreSQL, ``{status:
+    n}``, once: call it after the last change that makes one final (claims after it do not
+    matter: pending and running count alike). Only transactions holding the run row make an
+    activity run final, so "all final" is exact; a claim may turn waiting into running meanwhile.
     """
 
     def __init__(self, run, *, lock=False, keys=()):
-        self.run, self.lock, self.rows, self._statuses = run, lock, {}, None
+        self.run, self.lock, self.rows, self._counts = run, lock, {}, None
         self.preload(keys)
 
     def _query(self):
@@ -65,17 +65,17 @@ class ActivityRuns(Mapping):
             self.preload([key])
         return self.rows[key]
 
-    def __iter__(self):
-        return iter(self.statuses())
-
-    def __len__(self):
-        return len(self.statuses())
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
     def statuses(self):
-        if self._statuses is None:
-            query = ActivityRun.objects.filter(run_id=self.run.pk)
-            self._statuses = dict(query.values_list("key", "status"))
-        return {**self._statuses, **{key: ar.status for key, ar in self.rows.items()}}
+        if self._counts is None:
+            query = ActivityRun.objects.filter(run_id=self.run.pk).values("status")
+            self._counts = dict(query.annotate(n=Count("id")).values_list("status", "n"))
+        return self._counts
 
 
 def around(graph, key):
@@ -137,7 +137,7 @@ def settle(run, ars):
     if run.status not in (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING):
         return
     if isinstance(ars, ActivityRuns):
-        statuses = set(ars.statuses().values())
+        statuses = set(ars.statuses())
     else:
         statuses = {ar.status for ar in ars.values()}
     before = run.status

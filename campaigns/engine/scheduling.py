@@ -2,26 +2,26 @@
 
 Two RQ queues, which every engine worker serves in this order:
 
-- ``engine`` (``urgent_name()``): every wake-up from outside the engine (a run's start, resume, a
-  decided task, a due wait or retry, the reconciler), and the steps of *short* runs: runs with at
-  most ``SHORT_STEPS`` activities left (not final);
+- ``engine`` (``urgent_name()``): the steps of *short* runs, with at most ``SHORT_STEPS``
+  activities left (not final): a one-step test run, the end of a run woken after a wait;
 - ``engine_long`` (``long_name()``): the steps of the other runs, oldest first.
+
+Where a wake-up goes is decided when it is sent (``arrival``): a short run's to the back of
+``engine``, a long run's to the back of ``engine_long`` (a new long run queues behind the older
+ones).
 
 A worker that finishes a step runs the next ready step of the same run itself (``jobs``: the
 *inline* chain; no enqueue, dequeue or new connection between the two) and enqueues only the other
 branches that became ready, for parallelism. Before each inline step it asks ``placement``: None
 (go on inline) unless the worker was asked to stop, the job has run longer than ``JOB_SECONDS``
-(a job's timeout then bounds one step, not a whole chain) or something waits in ``engine``. Then
-the run yields its worker: its continuation is enqueued (``place``) and the job ends.
+(a job's timeout then bounds one step, not a whole chain) or a short run waits in ``engine``.
+Then the run yields its worker: its continuation is enqueued (``place``) and the job ends.
 
-``place``: a short run's steps go to the back of ``engine``; a long run's to the *front* of
-``engine_long``: it keeps its place, so long runs are served one after another, oldest first,
-instead of all interleaved to the end. A job that comes out of ``engine`` for a long run while
-``engine_long`` has work is moved to the back of ``engine_long`` unrun (``jobs``): a new long run
-queues behind the older ones, while a short one (a one-step test run, the last steps of a run
-after a wait or a decided task) is served at the next step boundary of any worker. This is
-shortest-remaining-first in two classes, counted in activities, and first-come-first-served
-within each.
+``place``: a short run's continuation goes to the back of ``engine``; a long run's, and its extra
+branches, to the *front* of ``engine_long``: the run being served keeps its place, so long runs
+are served one after another, oldest first, instead of all interleaved to the end, while a short
+run is served at the next step boundary of any worker. This is shortest-remaining-first in two
+classes, counted in activities, and first-come-first-served within each.
 
 When nothing waits, a run chains alone at full speed: each check is one Redis ``LLEN``.
 """
@@ -73,24 +73,15 @@ class Place:
 
 @dataclass
 class Job:
-    """What one RQ job knows while it chains: the queue it came from (``origin``), when it
-    started, and the worker's stop flag (``stopping``, a callable)."""
+    """What one RQ job knows while it chains: when it started, and the worker's stop flag
+    (``stopping``, a callable)."""
 
-    origin: str
     started: float
     stopping: object = None
 
     @classmethod
     def current(cls) -> "Job":
-        from rq import get_current_job
-
-        job = get_current_job()
-        origin = job.origin if job is not None else urgent_name()
-        return cls(origin=origin, started=time.monotonic(), stopping=runtime.stopping)
-
-    @property
-    def from_long(self) -> bool:
-        return self.origin == long_name()
+        return cls(started=time.monotonic(), stopping=runtime.stopping)
 
 
 def short(remaining: int) -> bool:
@@ -102,8 +93,13 @@ def waiting(name: str) -> int:
     return get_queue(name).count
 
 
+def arrival(remaining: int) -> Place:
+    """Where a wake-up from outside a chain goes (a run's start, a retry, the reconciler...)."""
+    return Place(urgent_name() if short(remaining) else long_name())
+
+
 def place(remaining: int) -> Place:
-    """Where a continuation or an extra branch of a run with ``remaining`` activities left goes."""
+    """Where a continuation or an extra branch of a run being served goes."""
     if short(remaining):
         return Place(urgent_name())
     return Place(long_name(), at_front=True)
@@ -116,9 +112,3 @@ def placement(remaining: int, job: Job) -> Place | None:
     if waiting(urgent_name()):
         return place(remaining)
     return None
-
-
-def behind_older(job: Job, remaining) -> bool:
-    """True when this job, out of ``engine``, belongs behind the long runs already waiting:
-    its run is long (``remaining()``, asked only then, counts its activities left)."""
-    return not job.from_long and waiting(long_name()) > 0 and not short(remaining())
