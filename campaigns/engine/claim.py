@@ -109,9 +109,19 @@ class Proof:
             try:
                 return self._connection().execute(sql, params).fetchone()
             except psycopg.OperationalError:
-                # A dropped connection lost its locks too: start again on a new one, once.
-                self._drop()
-                return self._connection().execute(sql, params).fetchone()
+                self._reconnect()
+                return self.conn.execute(sql, params).fetchone()
+
+    def _reconnect(self):
+        """A dropped connection lost its locks: take them again on a new one where still free
+        (where not, the reconciler took that step over, and its claim check will say so)."""
+        lost = set(self.held)
+        self._drop()
+        conn = self._connection()
+        for pk in lost:
+            row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (NAMESPACE, _key(pk)))
+            if row.fetchone()[0]:
+                self.held.add(pk)
 
     def acquire(self, activity_run_id: int) -> bool:
         with self.mutex:
@@ -158,8 +168,8 @@ proof = Proof()
 
 class Heartbeat(threading.Thread):
     """A worker's heartbeat thread: every ``interval`` (at most ``heartbeat_seconds()``) it beats
-    for the step being worked on (``watch(id, token)``; ``watch(None, None)`` when idle) and calls ``also()`` (the rq
-    worker's own heartbeat), busy or not. ``stop()`` ends it."""
+    for the step being worked on (``watch(id, token)``; ``watch(None, None)`` when idle) and
+    calls ``also()`` (the rq worker's own heartbeat), busy or not. ``stop()`` ends it."""
 
     def __init__(self, also=None, interval=None):
         super().__init__(name="campaigns heartbeat", daemon=True)

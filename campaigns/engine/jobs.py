@@ -17,6 +17,7 @@ stop the run or ignore.
 Connections: in the engine worker (``campaigns.engine.worker``, non-forking) Django's connection
 and the proof-of-life connection stay open between jobs (``close_old_connections`` drops only
 broken or expired ones); anywhere else (a forking rq worker) both are closed around the job.
+Schema models (``audiences.dynamic``) are brought up to date once per job.
 """
 
 import logging
@@ -46,11 +47,6 @@ S = ActivityRunStatus
 
 class LostClaim(Exception):
     """Another attempt took over; this one's results are discarded."""
-
-
-def queue():
-    """The queue of wake-ups (``engine``)."""
-    return scheduling.get_queue(scheduling.urgent_name())
 
 
 def _send(pk, place, due=None):

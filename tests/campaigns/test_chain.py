@@ -4,6 +4,9 @@ No timing thresholds: each test checks what happened (attempts, jobs, order of e
 fast (speed lives in bench/engine.py).
 """
 
+import os
+import signal
+
 import django_rq
 import pytest
 from django.conf import settings
@@ -130,3 +133,18 @@ def test_a_step_longer_than_the_takeover_delay_keeps_its_claim(schema, engine):
     step = steps(run)["s1"]
     assert step.attempt == 1
     assert step.heartbeat_at > step.claimed_at
+
+
+def test_sigterm_ends_the_chain_after_its_step_and_hands_the_rest_on(schema, engine):
+    worker = engine.worker()
+    run = start(schema, "Stopped worker", [1, 2, 1, 1])
+    wait_for(lambda: steps(run)["s2"].status == "running")
+    os.killpg(worker.pid, signal.SIGTERM)
+    assert worker.wait(timeout=30) == 0  # warm shutdown: after the step in progress
+    between = steps(run)
+    assert between["s2"].status == "succeeded"
+    assert (between["s3"].status, between["s3"].attempt) == ("pending", 0)  # queued, not run
+    engine.worker()
+    run = final_run(run)
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert {ar.attempt for ar in steps(run).values()} == {1}  # nothing was taken over
