@@ -20,7 +20,8 @@ least one second.
 **Claims.** ``claim(id, token)`` is one ``UPDATE ... RETURNING`` (attempt + 1, committed at once);
 ``claim_next(ar, token)`` claims a successor inside the transaction that records its predecessor,
 so an inline chain (``jobs``) never leaves a step unclaimed and unqueued. Results are written only
-by the attempt whose ``claimed_by`` token still holds the row.
+by the attempt whose ``claimed_by`` token still holds the row (``jobs``: an ``UPDATE`` conditional
+on it).
 """
 
 import logging
@@ -225,10 +226,11 @@ def claim(activity_run_id: int, token: str) -> ActivityRun | None:
     return next(iter(claimed), None)
 
 
-def claim_next(ar: ActivityRun, token: str) -> None:
-    """Claim ``ar`` (pending, its row locked by the caller's transaction) for this worker."""
+def claim_next(ar: ActivityRun, token: str) -> bool:
+    """Claim ``ar``, a step that the caller's transaction (holding its run's row) just made
+    ready, for this worker; False if it is no longer pending."""
     now = timezone.now()
-    ActivityRun.objects.filter(pk=ar.pk).update(
+    claimed = ActivityRun.objects.filter(pk=ar.pk, status=ActivityRunStatus.PENDING).update(
         status=ActivityRunStatus.RUNNING,
         attempt=F("attempt") + 1,
         claimed_by=token,
@@ -237,16 +239,9 @@ def claim_next(ar: ActivityRun, token: str) -> None:
         started_at=Coalesce("started_at", Value(now)),
         due_at=Coalesce("due_at", Value(now)),
     )
+    if not claimed:
+        return False
     ar.status, ar.attempt, ar.claimed_by = ActivityRunStatus.RUNNING, ar.attempt + 1, token
     ar.claimed_at = ar.heartbeat_at = now
     ar.started_at, ar.due_at = ar.started_at or now, ar.due_at or now
-
-
-def holds(ar: ActivityRun | None, attempt: int, token: str) -> bool:
-    """True when the locked row ``ar`` is still claimed by this attempt."""
-    return (
-        ar is not None
-        and ar.status == ActivityRunStatus.RUNNING
-        and ar.attempt == attempt
-        and ar.claimed_by == token
-    )
+    return True

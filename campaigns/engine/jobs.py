@@ -6,7 +6,7 @@ kind's handler and write its results in one transaction that first checks the cl
 ours. In that same transaction the job claims the next ready step of the same run for itself
 (``claims.claim_next``, its proof of life taken first) and runs it next, without going through
 Redis: the *inline chain*. The other steps that became ready are enqueued on commit, for
-parallelism; so is the continuation when ``scheduling.placement`` says the run should yield its
+parallelism; so is the continuation when ``scheduling.should_yield`` says the run should yield its
 worker (fairness, job length, shutdown). A kill -9 anywhere in a chain leaves at most one step
 ``running`` with a free proof of life (the reconciler takes it over) and every other step either
 recorded or pending and due: nothing is lost, nothing recorded twice.
@@ -233,13 +233,22 @@ def _context(chain, ar):
 
 
 def _locked(chain, ar):
-    """Lock the run, then its activity runs; raise LostClaim unless ``ar``'s claim is ours."""
+    """Lock the run, then read the activity runs around ``ar`` (no row locks needed: only
+    transactions holding the run row make an activity run final or ready)."""
     run = Run.objects.select_for_update().get(pk=ar.run_id)
-    ars = progress.ActivityRuns(run, lock=True, keys=progress.around(chain.graph, ar.key))
-    if not claims.holds(ars.get(ar.key), ar.attempt, chain.token):
-        raise LostClaim()
+    ars = progress.ActivityRuns(run, keys=progress.around(chain.graph, ar.key))
     chain.ars, chain.run.status = ars, run.status
     return run, ars
+
+
+def _write(chain, ar, current, *fields):
+    """Save ``fields`` of ``current`` if this attempt still holds the claim, else LostClaim (the
+    reconciler took it over: its result is discarded)."""
+    held = ActivityRun.objects.filter(
+        pk=current.pk, status=S.RUNNING, attempt=ar.attempt, claimed_by=chain.token
+    )
+    if not held.update(**{name: getattr(current, name) for name in fields}):
+        raise LostClaim()
 
 
 def _record(chain, ar, kind, ctx, outcome):
@@ -248,7 +257,7 @@ def _record(chain, ar, kind, ctx, outcome):
     current.state, current.claimed_by = ctx.state, ""
     if isinstance(outcome, Waiting):
         current.status, current.due_at = S.WAITING, outcome.due_at
-        current.save(update_fields=["state", "claimed_by", "status", "due_at"])
+        _write(chain, ar, current, "state", "claimed_by", "status", "due_at")
         enqueue_due([(current.pk, outcome.due_at)])
         progress.settle(run, ars)
         return
@@ -257,9 +266,8 @@ def _record(chain, ar, kind, ctx, outcome):
     current.outputs = {p: (made[p].pk if made[p] else None) for p in ports}
     current.counts = {p: (made[p].count if made[p] else None) for p in ports}
     current.status, current.finished_at, current.error = S.SUCCEEDED, timezone.now(), ""
-    current.save(
-        update_fields=["state", "claimed_by", "outputs", "counts", "status", "finished_at", "error"]
-    )
+    fields = ("state", "claimed_by", "outputs", "counts", "status", "finished_at", "error")
+    _write(chain, ar, current, *fields)
     chain.populations.update({p.pk: p for p in made.values() if p is not None})
     _after_final(chain, run, ars, current)
 
@@ -267,42 +275,47 @@ def _record(chain, ar, kind, ctx, outcome):
 def _after_final(chain, run, ars, current):
     if run.status in (RunStatus.STOPPED, RunStatus.FAILED):
         return
-    due = progress.advance(run, chain.graph, ars, [current.key])
-    if run.status != RunStatus.PAUSED and due:
-        _continue(chain, run, ars, due)
-    progress.settle(run, ars)
+    ready = progress.advance(run, chain.graph, ars, [current.key])
+    if run.status == RunStatus.PAUSED:
+        progress.mark_due(ready)  # resume wakes them
+    elif ready:
+        _continue(chain, ars, ready)
+    if chain.claimed is None or run.status != RunStatus.RUNNING:
+        progress.settle(run, ars)  # a step claimed for this job keeps a running run running
 
 
-def _continue(chain, run, ars, due):
-    """Claim the first ready step for this job, unless the run should yield; enqueue the rest."""
-    remaining = sum(n for s, n in ars.statuses().items() if s not in FINAL_ACTIVITY)
-    target = scheduling.placement(remaining, chain.job)
-    rest = due
-    if target is None:
-        if claims.proof.acquire(due[0].pk):
-            claims.claim_next(due[0], chain.token)
-            chain.claimed, rest = due[0], due[1:]
-        target = scheduling.place(remaining)
-    _enqueue_on_commit([ar.pk for ar in rest], target)
+def _continue(chain, ars, ready):
+    """Claim the first ready step for this job unless the run should yield; save and enqueue
+    the others."""
+    rest = ready
+    if not scheduling.should_yield(chain.job) and claims.proof.acquire(ready[0].pk):
+        if claims.claim_next(ready[0], chain.token):
+            chain.claimed, rest = ready[0], ready[1:]
+        else:
+            claims.proof.release(ready[0].pk)
+    if rest:
+        progress.mark_due(rest)
+        remaining = sum(n for s, n in ars.statuses().items() if s not in FINAL_ACTIVITY)
+        _enqueue_on_commit([ar.pk for ar in rest], scheduling.place(remaining))
 
 
 def _fail(chain, ar, message, trace):
-    try:
-        run, ars = _locked(chain, ar)
-    except LostClaim:
-        return
+    run, ars = _locked(chain, ar)
     current = ars[ar.key]
     policy = chain.graph.definition["error_policy"]
     current.error, current.traceback, current.claimed_by = message, trace, ""
-    if current.attempt <= int(policy.get("retries") or 0):
-        delay = durations.parse(policy.get("retry_delay") or "1min")
-        current.status, current.due_at = S.PENDING, timezone.now() + delay
-        current.save()
-        enqueue_due([(current.pk, current.due_at)])
+    try:
+        if current.attempt <= int(policy.get("retries") or 0):
+            delay = durations.parse(policy.get("retry_delay") or "1min")
+            current.status, current.due_at = S.PENDING, timezone.now() + delay
+            _write(chain, ar, current, "error", "traceback", "claimed_by", "status", "due_at")
+            enqueue_due([(current.pk, current.due_at)])
+            return
+        current.status, current.finished_at, current.outputs = S.FAILED, timezone.now(), {}
+        fields = ("error", "traceback", "claimed_by", "status", "finished_at", "outputs")
+        _write(chain, ar, current, *fields)
+    except LostClaim:
         return
-    current.status, current.finished_at = S.FAILED, timezone.now()
-    current.outputs = {}
-    current.save()
     if policy.get("on_error") == "ignore":
         _after_final(chain, run, ars, current)
     else:

@@ -1,9 +1,9 @@
 """How a run moves (design 7): readiness, skips, joins, completion, stop, pause and resume.
 
 Every function here runs inside the caller's transaction with the ``Run`` row locked
-(``select_for_update``), then its activity runs (``ActivityRuns(run, lock=True)``), so two
-branches finishing at once never both miss a join. ``advance`` returns the activity runs it made
-due; the caller runs one of them or enqueues them on commit (``jobs``).
+(``select_for_update``), the activity runs read after it (``ActivityRuns``), so two branches
+finishing at once never both miss a join. ``advance`` returns the activity runs it made
+ready; the caller claims one of them for itself and saves and enqueues the others (``jobs``).
 
 An activity run is *ready* when ``status == pending`` and ``due_at`` is set; ``due_at`` is null
 while its inputs are still coming.
@@ -37,9 +37,11 @@ def graph_of(run):
 
 class ActivityRuns:
     """The activity runs of one run by key (``ars[key]``, ``ars.get(key)``), each row read when
-    first needed: ``keys`` in one query, others one query each. With ``lock`` (inside the caller's
-    transaction, the run row locked first) the rows read are locked. A step therefore reads and
-    locks the same few rows in a 10- or a 1,000-activity campaign.
+    first needed: ``keys`` in one query, others one query each, so a step reads the same few rows
+    in a 10- or a 1,000-activity campaign. Read with the run row locked, they are current for
+    everything ``decide`` looks at: only transactions holding that lock make an activity run
+    final or ready (claims turn pending or waiting into running; the reconciler running into
+    pending: open either way).
 
     ``statuses()`` counts the statuses of all the run's activity runs in PostgreSQL, ``{status:
     n}``, once: call it after the last change that makes one final (claims after it do not
@@ -47,13 +49,12 @@ class ActivityRuns:
     activity run final, so "all final" is exact; a claim may turn waiting into running meanwhile.
     """
 
-    def __init__(self, run, *, lock=False, keys=()):
-        self.run, self.lock, self.rows, self._counts = run, lock, {}, None
+    def __init__(self, run, *, keys=()):
+        self.run, self.rows, self._counts = run, {}, None
         self.preload(keys)
 
     def _query(self):
-        query = ActivityRun.objects.filter(run_id=self.run.pk)
-        return query.select_for_update() if self.lock else query
+        return ActivityRun.objects.filter(run_id=self.run.pk)
 
     def preload(self, keys):
         missing = [key for key in keys if key not in self.rows]
@@ -111,8 +112,9 @@ def decide(graph, key, ars):
 
 
 def advance(run, graph, ars, keys, now=None):
-    """Make ready or skip the successors of ``keys`` (recursively for skips); return the activity
-    runs made due (saved)."""
+    """Make ready or skip the successors of ``keys`` (recursively for skips, saved); return the
+    activity runs that became ready, their ``due_at`` set in memory only: the caller saves each,
+    by claiming it (``claims.claim_next``) or with ``mark_due``."""
     now = now or timezone.now()
     due, todo = [], [t["to"] for key in keys for t in graph.outbound[key]]
     while todo:
@@ -127,9 +129,13 @@ def advance(run, graph, ars, keys, now=None):
             ar.status, ar.finished_at = S.SKIPPED, now
             ar.save(update_fields=["status", "finished_at"])
             todo += [t["to"] for t in graph.outbound[ar.key]]
-    if due:
-        ActivityRun.objects.filter(pk__in=[ar.pk for ar in due]).update(due_at=now)
     return due
+
+
+def mark_due(ready):
+    """Save the due time ``advance`` gave these activity runs (one statement)."""
+    if ready:
+        ActivityRun.objects.filter(pk__in=[ar.pk for ar in ready]).update(due_at=ready[0].due_at)
 
 
 def settle(run, ars):

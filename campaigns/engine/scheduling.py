@@ -12,10 +12,10 @@ ones).
 
 A worker that finishes a step runs the next ready step of the same run itself (``jobs``: the
 *inline* chain; no enqueue, dequeue or new connection between the two) and enqueues only the other
-branches that became ready, for parallelism. Before each inline step it asks ``placement``: None
-(go on inline) unless the worker was asked to stop, the job has run longer than ``JOB_SECONDS``
-(a job's timeout then bounds one step, not a whole chain) or a short run waits in ``engine``.
-Then the run yields its worker: its continuation is enqueued (``place``) and the job ends.
+branches that became ready, for parallelism. Before each inline step it asks ``should_yield``:
+yes when the worker was asked to stop, the job has run longer than ``JOB_SECONDS`` (a job's
+timeout then bounds one step, not a whole chain) or a short run waits in ``engine``. Then the run
+yields its worker: its continuation is enqueued (``place``) and the job ends.
 
 ``place``: a short run's continuation goes to the back of ``engine``; a long run's, and its extra
 branches, to the *front* of ``engine_long``: the run being served keeps its place, so long runs
@@ -105,10 +105,9 @@ def place(remaining: int) -> Place:
     return Place(long_name(), at_front=True)
 
 
-def placement(remaining: int, job: Job) -> Place | None:
-    """None to run the next step inline, else where to enqueue it (module docstring)."""
+def should_yield(job: Job) -> bool:
+    """True when the run should hand its next step to the queues instead of running it inline:
+    the worker is stopping, the job is older than JOB_SECONDS, or a short run waits."""
     if (job.stopping and job.stopping()) or time.monotonic() - job.started > JOB_SECONDS:
-        return place(remaining)
-    if waiting(urgent_name()):
-        return place(remaining)
-    return None
+        return True
+    return waiting(urgent_name()) > 0
