@@ -9,6 +9,8 @@ An activity run is *ready* when ``status == pending`` and ``due_at`` is set; ``d
 while its inputs are still coming.
 """
 
+from collections import OrderedDict
+
 from django.db.models import Count
 from django.utils import timezone
 
@@ -24,14 +26,20 @@ from campaigns.models import (
 )
 
 S = ActivityRunStatus
-_graphs = {}
+GRAPHS_KEPT = 256
+_graphs = OrderedDict()
 
 
 def graph_of(run):
-    """The graph of the run's immutable version (cached per version)."""
+    """The graph of the run's immutable version, cached per version: the last GRAPHS_KEPT used
+    (an engine worker lives long, and every test run has a version of its own)."""
     graph = _graphs.get(run.version_id)
     if graph is None:
         graph = _graphs[run.version_id] = Graph(run.version.definition)
+        while len(_graphs) > GRAPHS_KEPT:
+            _graphs.popitem(last=False)
+    else:
+        _graphs.move_to_end(run.version_id)
     return graph
 
 

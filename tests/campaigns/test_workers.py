@@ -97,3 +97,22 @@ def test_a_step_with_a_fresh_heartbeat_is_not_taken_over(schema, engine):
     assert reconciler.recover_orphans() == 0
     assert ActivityRun.objects.get(pk=step.pk).status == "running"
     assert Run.objects.get(pk=step.run_id).status == RunStatus.RUNNING
+
+
+def test_a_long_lived_worker_keeps_a_bounded_number_of_graphs(monkeypatch):
+    """Every test run has a version of its own: the per-version graph cache must not grow
+    with them in a worker that never forks."""
+    from types import SimpleNamespace
+
+    from campaigns.engine import progress
+
+    monkeypatch.setattr(progress, "GRAPHS_KEPT", 2)
+    monkeypatch.setattr(progress, "_graphs", progress.OrderedDict())
+    definition = {"activities": [], "transitions": []}
+    runs = [
+        SimpleNamespace(version_id=n, version=SimpleNamespace(definition=definition))
+        for n in range(3)
+    ]
+    for run in (runs[0], runs[1], runs[0], runs[2]):
+        progress.graph_of(run)
+    assert list(progress._graphs) == [0, 2]
