@@ -179,13 +179,13 @@ class Heartbeat(threading.Thread):
         self.interval = min(heartbeat_seconds(), interval or heartbeat_seconds())
         self.done = threading.Event()
 
-    def watch(self, activity_run_id, token):
+    def watch(self, activity_run_id: int | None, token: str | None) -> None:
         self.current = (activity_run_id, token) if activity_run_id else None
 
-    def stop(self):
+    def stop(self) -> None:
         self.done.set()
 
-    def run(self):
+    def run(self) -> None:
         while not self.done.wait(self.interval):
             self._safely(self._step)
             if self.also:

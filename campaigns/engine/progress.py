@@ -22,6 +22,7 @@ from campaigns.models import (
     ActivityRunStatus,
     HumanTask,
     HumanTaskStatus,
+    Run,
     RunStatus,
 )
 
@@ -30,7 +31,7 @@ GRAPHS_KEPT = 256
 _graphs = OrderedDict()
 
 
-def graph_of(run):
+def graph_of(run: Run) -> Graph:
     """The graph of the run's immutable version, cached per version: the last GRAPHS_KEPT used
     (an engine worker lives long, and every test run has a version of its own)."""
     graph = _graphs.get(run.version_id)
@@ -64,7 +65,7 @@ class ActivityRuns:
     def _query(self):
         return ActivityRun.objects.filter(run_id=self.run.pk)
 
-    def preload(self, keys):
+    def preload(self, keys) -> None:
         missing = [key for key in keys if key not in self.rows]
         if missing:
             self.rows.update((ar.key, ar) for ar in self._query().filter(key__in=missing))
@@ -74,20 +75,20 @@ class ActivityRuns:
             self.preload([key])
         return self.rows[key]
 
-    def get(self, key, default=None):
+    def get(self, key: str, default=None) -> ActivityRun | None:
         try:
             return self[key]
         except KeyError:
             return default
 
-    def statuses(self):
+    def statuses(self) -> dict[str, int]:
         if self._counts is None:
             query = ActivityRun.objects.filter(run_id=self.run.pk).values("status")
             self._counts = dict(query.annotate(n=Count("id")).values_list("status", "n"))
         return self._counts
 
 
-def around(graph, key):
+def around(graph: Graph, key: str) -> set[str]:
     """The keys whose rows decide what follows ``key``: itself, its successors and their inputs."""
     keys = {key}
     for t in graph.outbound[key]:
@@ -96,7 +97,7 @@ def around(graph, key):
     return keys
 
 
-def inbound_state(transition, ars):
+def inbound_state(transition: dict, ars) -> str:
     """``arrived``, ``dead`` (skipped, failed, cancelled, or the port carried nothing) or ``open``."""
     source = ars[transition["from"]]
     if source.status == S.SUCCEEDED and source.outputs.get(transition["port"]) is not None:
@@ -106,7 +107,7 @@ def inbound_state(transition, ars):
     return "open"
 
 
-def decide(graph, key, ars):
+def decide(graph: Graph, key: str, ars) -> str | None:
     """``ready``, ``skip`` or None (still waiting for an input)."""
     states = [(t, inbound_state(t, ars)) for t in graph.inbound[key]]
     if any(state == "open" for _, state in states):
@@ -119,7 +120,7 @@ def decide(graph, key, ars):
     return "ready"
 
 
-def advance(run, graph, ars, keys, now=None):
+def advance(run: Run, graph: Graph, ars, keys, now=None) -> list[ActivityRun]:
     """Make ready or skip the successors of ``keys`` (recursively for skips, saved); return the
     activity runs that became ready, their ``due_at`` set in memory only: the caller saves each,
     by claiming it (``claims.claim_next``) or with ``mark_due``."""
@@ -140,13 +141,13 @@ def advance(run, graph, ars, keys, now=None):
     return due
 
 
-def mark_due(ready):
+def mark_due(ready: list[ActivityRun]) -> None:
     """Save the due time ``advance`` gave these activity runs (one statement)."""
     if ready:
         ActivityRun.objects.filter(pk__in=[ar.pk for ar in ready]).update(due_at=ready[0].due_at)
 
 
-def settle(run, ars):
+def settle(run: Run, ars) -> None:
     """Set the run's status from its activity runs: succeeded when all are final."""
     if run.status not in (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING):
         return
@@ -176,7 +177,7 @@ def _complete_campaign(run):
         )
 
 
-def start(run):
+def start(run: Run) -> list[int]:
     """Create the activity runs of a new run; entry activities are due now. Returns due ids."""
     graph = graph_of(run)
     now = timezone.now()
@@ -194,7 +195,7 @@ def start(run):
     return list(run.activity_runs.filter(due_at__isnull=False).values_list("pk", flat=True))
 
 
-def cancel_open(run, now=None):
+def cancel_open(run: Run, now=None) -> None:
     """Pending and waiting activity runs become cancelled; open tasks too."""
     now = now or timezone.now()
     run.activity_runs.filter(status__in=(S.PENDING, S.WAITING)).update(
@@ -203,14 +204,14 @@ def cancel_open(run, now=None):
     HumanTask.objects.filter(run=run, status__in=OPEN_TASK).update(status=HumanTaskStatus.CANCELLED)
 
 
-def stop(run, *, status=RunStatus.STOPPED, error=""):
+def stop(run: Run, *, status: str = RunStatus.STOPPED, error: str = "") -> None:
     now = timezone.now()
     cancel_open(run, now)
     run.status, run.finished_at, run.error = status, now, error or run.error
     run.save(update_fields=["status", "finished_at", "error"])
 
 
-def resumable(run):
+def resumable(run: Run) -> list[tuple[int, object]]:
     """Ids of the activity runs to wake after a resume (or a lost Redis)."""
     return list(
         run.activity_runs.filter(

@@ -14,10 +14,11 @@ Jobs being idempotent, a duplicate wake-up costs one cheap query.
 """
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
@@ -53,7 +54,7 @@ def requeue_due() -> int:
     return len(ids)
 
 
-def silent():
+def silent() -> QuerySet:
     """Running activity runs whose heartbeat is stale (PostgreSQL's clock on both sides)."""
     stale = Now() - timedelta(seconds=claims.stale_seconds())
     return (
@@ -88,7 +89,7 @@ def launch_scheduled() -> int:
     return services.launch_due()
 
 
-def protected_populations(cutoff):
+def protected_populations(cutoff: datetime) -> RawSQL:
     """Ids of the populations on the transitions of runs still going, or finished after
     ``cutoff``: SQL for ``populations.purge(protected=...)``."""
     ars, runs = ActivityRun._meta.db_table, Run._meta.db_table

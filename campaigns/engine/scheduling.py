@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import django_rq
 from django.conf import settings
+from rq import Queue
 
 from campaigns.engine import runtime
 
@@ -55,7 +56,7 @@ def queue_names() -> list[str]:
 _queues = {}
 
 
-def get_queue(name: str):
+def get_queue(name: str) -> Queue:
     """The queue ``name``, enqueueing at once (callers use on_commit themselves); cached per
     process, so every check and enqueue reuses one Redis connection pool (django_rq builds a new
     client, hence a new TCP connection, on each ``get_queue``)."""
