@@ -44,10 +44,10 @@ def verdict(value, limit):
     return "met" if value <= limit else f"NOT met (by {(value - limit) / limit:.0%})"
 
 
-def row(measure, value, baseline="", ratio=None, limit=None, judged=None):
+def row(measure, value, baseline="", ratio=None, limit=None, judged=None, unit=""):
     """A table row; the target is ``<= limit`` on ``judged`` (default: the ratio)."""
     judged = ratio if judged is None else judged
-    target = f"<= {limit} {verdict(judged, limit)}" if limit is not None else ""
+    target = f"<= {limit}{unit} {verdict(judged, limit)}" if limit is not None else ""
     return (measure, value, baseline, "" if ratio is None else f"{ratio:.2f}", target)
 
 
@@ -67,7 +67,15 @@ def chain_rows(c):
     name = f"(b) {c['activities']}-activity chain, per activity (wall {c['run_s']:.2f} s / 100)"
     steps = f"{c['inside_ms']:.1f} / {c['gap_ms']:.1f} ms"
     return [
-        row(name, f"{per:.1f} ms", f"one UPDATE + COMMIT {floor:.2f} ms", per / floor, 10, per),
+        row(
+            name,
+            f"{per:.1f} ms",
+            f"one UPDATE + COMMIT {floor:.2f} ms",
+            per / floor,
+            10,
+            per,
+            " ms",
+        ),
         row("(b) median per step: inside / between steps", steps),
     ]
 
