@@ -207,10 +207,19 @@ X_FRAME_OPTIONS = "SAMEORIGIN"
 # Jobs: Redis carries wake-up calls only (design 3). The prefix lets parallel test processes and
 # several installations share one Redis.
 RQ_QUEUE_PREFIX = env("RQ_QUEUE_PREFIX", "")
+# ``engine`` and ``engine_long`` are served by ``manage.py campaigns_worker`` (non-forking,
+# campaigns.engine.scheduling), the others by ``manage.py rqworker`` (forking, config.workers).
 RQ_QUEUES = {
     f"{RQ_QUEUE_PREFIX}{name}": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": timeout}
-    for name, timeout in (("default", 3600), ("engine", 6 * 3600), ("imports", 6 * 3600))
+    for name, timeout in (
+        ("default", 3600),
+        ("engine", 6 * 3600),
+        ("engine_long", 6 * 3600),
+        ("imports", 6 * 3600),
+    )
 }
+ENGINE_QUEUES = [f"{RQ_QUEUE_PREFIX}engine", f"{RQ_QUEUE_PREFIX}engine_long"]
+RQ = {"WORKER_CLASS": "config.workers.Worker"}
 RQ_SHOW_ADMIN_LINK = False  # the index links to config.queues_dashboard instead
 
 REST_FRAMEWORK = {

@@ -173,6 +173,11 @@ def test_run_serves_the_admin_and_sigterm_leaves_no_process(data_dir, tmp_path):
             tmp_path / "run.log"
         ).read_text()
         assert (data_dir / "admin_password").read_text().startswith("admin / ")
+        health = f"http://127.0.0.1:{port}/healthz"
+        # the rq worker of the general queues and the engine worker (campaigns_worker)
+        assert wait_until(lambda: live_workers(health) == 2, 60, step=0.3)
+        commands = {" ".join(command_line(pid)[1:3]) for pid in tagged_processes(data_dir)}
+        assert {"manage.py rqworker", "manage.py campaigns_worker"} <= commands
     finally:
         run.send_signal(signal.SIGTERM)
         code = run.wait(timeout=60)
@@ -180,6 +185,21 @@ def test_run_serves_the_admin_and_sigterm_leaves_no_process(data_dir, tmp_path):
     assert tagged_processes(data_dir.resolve()) == []
     with pytest.raises(OSError):
         urllib.request.urlopen(url, timeout=2)
+
+
+def live_workers(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return json.load(response)["workers"]
+    except OSError:
+        return None
+
+
+def command_line(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    except OSError:
+        return []
 
 
 def answers(url, proc):

@@ -2,7 +2,8 @@
 user, seed the demo data, and tell the launcher which queues and periodic commands to run.
 
 Run by the launcher as ``python -m config.devstack.prepare OUTPUT_JSON`` with the stack's
-environment; it writes ``{"queues": [...], "periodic": [...]}`` to OUTPUT_JSON.
+environment; it writes ``{"queues": [...], "periodic": [...]}`` to OUTPUT_JSON: the queues of the
+rq worker (all but those a periodic command serves) and the periodic commands.
 """
 
 import json
@@ -11,8 +12,9 @@ import secrets
 import sys
 from pathlib import Path
 
-# Loop commands the launcher runs beside the web server and the worker, when the project has them.
-PERIODIC_COMMANDS = ["campaigns_tick"]
+# Long-running commands the launcher runs beside the web server and the rq worker, when the
+# project has them: the engine worker (its own queues, settings.ENGINE_QUEUES) and the tick.
+PERIODIC_COMMANDS = ["campaigns_worker", "campaigns_tick"]
 
 
 def ensure_superuser(data_dir):
@@ -55,8 +57,9 @@ def main(output):
     commands = get_commands()
     if "seed_demo" in commands:
         call_command("seed_demo")
+    dedicated = set(getattr(settings, "ENGINE_QUEUES", ()))
     runtime = {
-        "queues": list(settings.RQ_QUEUES),
+        "queues": [name for name in settings.RQ_QUEUES if name not in dedicated],
         "periodic": [name for name in PERIODIC_COMMANDS if name in commands],
     }
     Path(output).write_text(json.dumps(runtime))

@@ -1,7 +1,8 @@
 """``make run``: prepare the project, then serve it and supervise its processes.
 
-The web server (gunicorn), one RQ worker on every queue (with the scheduler) and every periodic
-command of the project each run in their own process group. When one of them exits, or the launcher
+The web server (gunicorn), one RQ worker on the general queues (with the scheduler) and every
+periodic command of the project (the engine worker, ``campaigns_worker``, on the engine queues; the
+tick) each run in their own process group. When one of them exits, or the launcher
 gets Ctrl-C / SIGTERM / SIGHUP, every group is stopped, then the servers.
 """
 

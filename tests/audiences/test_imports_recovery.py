@@ -36,6 +36,10 @@ class ImportWorkers(Engine):
         self.env["MEDIA_ROOT"] = str(media_root)
         self.env["UPLOADS_STORAGE"] = "audiences.storage.DatabaseStorage"
 
+    def worker(self):
+        """A forking rqworker on the imports queue, as ``make run`` starts it."""
+        return self.start("rqworker", self.queue_name, "--with-scheduler")
+
 
 @pytest.fixture
 def workers(transactional_db, tmp_path):

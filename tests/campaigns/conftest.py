@@ -1,8 +1,9 @@
 """Fixtures for campaign tests: a customer schema with records, and real worker processes.
 
-``engine`` starts real forking ``manage.py rqworker <prefix>engine --with-scheduler`` processes and
-one ``manage.py campaigns_tick`` (TICK_SECONDS=1, RECONCILE_AFTER_SECONDS=3) as separate OS
-processes against the pytest database; tests must be transactional so they see committed data.
+``engine`` starts real engine workers (``manage.py campaigns_worker``, as in production: non-forking,
+on the engine queues, with rq's scheduler) and one ``manage.py campaigns_tick`` (TICK_SECONDS=1,
+RECONCILE_AFTER_SECONDS=3) as separate OS processes against the pytest database; tests must be
+transactional so they see committed data.
 """
 
 import datetime
@@ -20,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 
 from campaigns.activities import registry
+from campaigns.engine import claim as claims
 
 registry.add_module("tests.campaigns.kinds")  # the test-only kinds, here too
 
@@ -82,12 +84,12 @@ class Engine:
             "TICK_SECONDS": "1",
             "RECONCILE_AFTER_SECONDS": "3",
             "CAMPAIGN_ACTIVITY_MODULES": "tests.campaigns.kinds",
-            "DATABASE_CONN_MAX_AGE": "0",
         }
         self.processes = []
         self.queue_name = f"{settings.RQ_QUEUE_PREFIX}engine"
 
-    def _start(self, *args):
+    def start(self, *args):
+        """``manage.py ARGS`` as a process of its own, stopped with the others at the end."""
         process = subprocess.Popen(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
@@ -100,19 +102,32 @@ class Engine:
         return process
 
     def worker(self):
-        return self._start("rqworker", self.queue_name, "--with-scheduler")
+        return self.start("campaigns_worker")
+
+    def workers(self, count):
+        """Start ``count`` engine workers and wait until each is registered in Redis."""
+        from rq import Worker
+
+        started = [self.worker() for _ in range(count)]
+        connection = django_rq.get_connection(self.queue_name)
+        wait_for(lambda: {p.pid for p in started} <= {w.pid for w in Worker.all(connection)})
+        return started
 
     def tick(self):
-        return self._start("campaigns_tick")
+        return self.start("campaigns_tick")
 
     def kill(self, process):
-        """SIGKILL the worker and its work horses (rq puts each horse in a session of its own)."""
-        horses = [pid for pid in _children(process.pid)]
+        """SIGKILL the worker and every process it started (its rq scheduler); returns their
+        pids, the worker's first."""
+        pids = [process.pid, *_children(process.pid)]
         os.killpg(process.pid, signal.SIGKILL)
-        for pid in horses:
-            os.kill(pid, signal.SIGKILL)
+        for pid in pids[1:]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         process.wait(timeout=10)
-        return horses
+        return pids
 
     def flush_redis(self):
         """Lose every job: FLUSHDB of this test's Redis database (FLUSHALL would hit the
@@ -139,6 +154,7 @@ def engine(transactional_db):
     yield engine
     engine.stop()
     engine.flush_redis()
+    claims.proof.close()  # this process's own proof-of-life session, if a test opened it
 
 
 def wait_for(predicate, timeout=60, interval=0.2):
