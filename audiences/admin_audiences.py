@@ -21,6 +21,7 @@ from audiences import rules
 from audiences.models import AudienceKind, SavedAudience, Schema
 from audiences.services import audiences as services
 from config.errors import Conflict, ValidationFailed
+from config.forms import parse_json
 
 
 def picker_entries(meta, schema_name, depth=2):
@@ -83,10 +84,7 @@ class SavedAudienceForm(forms.ModelForm):
             self.fields["schema"].disabled = True
 
     def clean_where(self):
-        try:
-            return json.loads(self.cleaned_data["where"])
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"where: not JSON ({exc})") from exc
+        return parse_json(self.cleaned_data["where"])
 
     def clean(self):
         data = super().clean()

@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from audiences.models import SavedAudience, Schema
+from config.forms import JSONField
 
 JSON_WIDGETS = {"rule", "condition", "json"}
 REFERENCES = {
@@ -35,7 +36,7 @@ REFERENCES = {
 }
 
 
-class JSONOption(forms.JSONField):
+class JSONOption(JSONField):
     """A JSON value; an empty box is the option's default (null)."""
 
     def prepare_value(self, value):

@@ -4,43 +4,27 @@ request and call ``campaigns.services``, which enforce the lifecycle table (``ca
 
 import jsonpatch
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from campaigns import definitions, lifecycle, services
-from campaigns.api_runs import RUN, run_data
+from campaigns.api_runs import run_data
 from campaigns.models import Campaign
-from campaigns.openapi import page_of, ref
+from campaigns.openapi import (
+    CAMPAIGN,
+    DEFINITION,
+    RUN,
+    VALIDATION,
+    VARIABLES_BODY,
+    VERSION,
+    VERSION_DETAIL,
+)
 from campaigns.versions import latest_version
+from config.api.openapi import TOO_SOON, Page
 from config.api.pagination import PageNumberPagination
-
-OBJ = OpenApiTypes.OBJECT
-DEFINITION = ref("CampaignDefinition")
-CAMPAIGN = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "name": {"type": "string"},
-        "description": {"type": "string"},
-        "status": {"type": "string"},
-        "schedule": {"type": "object", "additionalProperties": True},
-        "next_launch_at": {"type": "string", "format": "date-time", "nullable": True},
-        "version": {"type": "integer", "nullable": True},
-        "revision_open": {"type": "boolean"},
-        "actions": {"type": "array", "items": {"type": "string"}},
-        "created_at": {"type": "string", "format": "date-time"},
-        "updated_at": {"type": "string", "format": "date-time"},
-    },
-}
-VARIABLES = {
-    "application/json": {
-        "type": "object",
-        "properties": {"variables": {"type": "object", "additionalProperties": True}},
-    }
-}
+from config.api.requests import body_object
 
 
 def campaign_data(campaign, user=None):
@@ -62,8 +46,7 @@ def campaign_data(campaign, user=None):
 
 
 def _variables(request):
-    data = request.data if isinstance(request.data, dict) else {}
-    return data.get("variables") or {}
+    return body_object(request, ["variables"]).get("variables") or {}
 
 
 class CampaignViewSet(viewsets.ViewSet):
@@ -76,7 +59,7 @@ class CampaignViewSet(viewsets.ViewSet):
     def _get(self, pk):
         return get_object_or_404(Campaign, pk=pk)
 
-    @extend_schema(operation_id="campaigns_list", responses={200: page_of(CAMPAIGN)})
+    @extend_schema(responses={200: Page(CAMPAIGN)})
     def list(self, request):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(Campaign.objects.all(), request, view=self)
@@ -103,7 +86,7 @@ class CampaignViewSet(viewsets.ViewSet):
     def definition(self, request, pk=None):
         return Response(definitions.export(self._get(pk)))
 
-    @extend_schema(operation_id="campaigns_versions_list", responses=OBJ)
+    @extend_schema(responses={200: Page(VERSION)})
     @action(detail=True, methods=["get"])
     def versions(self, request, pk=None):
         versions = self._get(pk).versions.filter(number__isnull=False).order_by("number")
@@ -113,7 +96,7 @@ class CampaignViewSet(viewsets.ViewSet):
             [{"number": v.number, "created_at": v.created_at} for v in page]
         )
 
-    @extend_schema(responses=OBJ)
+    @extend_schema(responses={200: VERSION_DETAIL})
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>\d+)")
     def version(self, request, pk=None, number=None):
         campaign = self._get(pk)
@@ -124,13 +107,13 @@ class CampaignViewSet(viewsets.ViewSet):
             {"number": version.number, "definition": version.definition, "diff": list(diff)}
         )
 
-    @extend_schema(request=None, responses=OBJ)
+    @extend_schema(request=None, responses={200: VALIDATION})
     @action(detail=True, methods=["get", "post"])
     def validate(self, request, pk=None):
         errors = services.validation_errors(self._get(pk))
         return Response({"valid": not errors, "errors": errors})
 
-    @extend_schema(request=VARIABLES, responses={202: RUN})
+    @extend_schema(request={"application/json": VARIABLES_BODY}, responses={202: RUN})
     @action(detail=True, methods=["post"], url_path="test-run")
     def test_run(self, request, pk=None):
         run = services.test_run(
@@ -138,7 +121,9 @@ class CampaignViewSet(viewsets.ViewSet):
         )
         return Response(run_data(run), status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=VARIABLES, responses={202: RUN})
+    @extend_schema(
+        request={"application/json": VARIABLES_BODY}, responses={202: RUN, 429: TOO_SOON}
+    )
     @action(detail=True, methods=["post"])
     def trigger(self, request, pk=None):
         run = services.trigger(

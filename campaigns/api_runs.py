@@ -2,7 +2,6 @@
 (design 6). Views only parse the request and call ``campaigns.reads`` and ``campaigns.services``."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -12,36 +11,12 @@ from rest_framework.views import APIView
 from campaigns import reads, services
 from campaigns.activities import registry
 from campaigns.models import HumanTask, HumanTaskStatus, Run
-from campaigns.openapi import page_of
+from campaigns.openapi import DECISION, KINDS, RUN, TASK, TRANSITION_RECORDS
+from config.api.openapi import Page
 from config.api.pagination import PageNumberPagination
+from config.api.requests import body_object, int_param
 from config.errors import ValidationFailed
-
-RUN = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "campaign": {"type": "integer"},
-        "version": {"type": "integer", "nullable": True},
-        "status": {"type": "string"},
-        "test": {"type": "boolean"},
-        "variables": {"type": "object", "additionalProperties": True},
-        "activities": {"type": "object", "additionalProperties": {"type": "object"}},
-        "transitions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "from": {"type": "string"},
-                    "port": {"type": "string"},
-                    "to": {"type": "string"},
-                    "count": {"type": "integer", "nullable": True},
-                    "state": {"type": "string", "enum": ["pending", "carried", "nothing"]},
-                },
-            },
-        },
-    },
-}
-TASK = {"type": "object", "additionalProperties": {}}
+from config.pages import page_numbers
 
 
 def run_data(run):
@@ -91,15 +66,6 @@ def task_data(task):
     }
 
 
-def _int_param(request, name):
-    value = request.query_params.get(name)
-    if value is None or value == "":
-        return None
-    if not value.isdigit():
-        raise ValidationFailed([{"path": name, "message": "must be a positive integer"}])
-    return int(value)
-
-
 class RunViewSet(viewsets.ViewSet):
     """Runs, newest first (``?campaign=ID``), their activities, counts and transition records."""
 
@@ -107,13 +73,16 @@ class RunViewSet(viewsets.ViewSet):
     lookup_value_regex = r"\d+"
 
     @extend_schema(
-        operation_id="runs_list",
-        parameters=[OpenApiParameter("campaign", int, required=False)],
-        responses={200: page_of(RUN)},
+        parameters=[
+            OpenApiParameter(
+                "campaign", int, required=False, description="Only the runs of this campaign."
+            )
+        ],
+        responses={200: Page(RUN)},
     )
     def list(self, request):
         runs = Run.objects.select_related("version")
-        campaign = _int_param(request, "campaign")
+        campaign = int_param(request, "campaign")
         if campaign is not None:
             runs = runs.filter(campaign_id=campaign)
         paginator = PageNumberPagination()
@@ -130,13 +99,7 @@ class RunViewSet(viewsets.ViewSet):
         run = services.stop_run(run=get_object_or_404(Run, pk=pk), user=request.user)
         return Response(run_data(run))
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("page", int, required=False),
-            OpenApiParameter("page_size", int, required=False),
-        ],
-        responses=OpenApiTypes.OBJECT,
-    )
+    @extend_schema(responses={200: TRANSITION_RECORDS})
     @action(
         detail=True,
         methods=["get"],
@@ -144,23 +107,24 @@ class RunViewSet(viewsets.ViewSet):
     )
     def records(self, request, pk=None, source=None, port=None):
         run = get_object_or_404(Run.objects.select_related("version"), pk=pk)
-        found = reads.rows(
-            run,
-            source,
-            port,
-            user=request.user,
-            page=_int_param(request, "page") or 1,
-            page_size=_int_param(request, "page_size") or 50,
-        )
+        page, size = page_numbers(request.query_params)
+        found = reads.rows(run, source, port, user=request.user, page=page, page_size=size)
         return Response(
             {
                 "count": found.count,
+                "next": self._page_link(request, page + 1) if page < found.pages else None,
+                "previous": self._page_link(request, page - 1) if page > 1 else None,
                 "page": found.page,
                 "pages": found.pages,
                 "columns": found.columns,
                 "results": found.rows,
             }
         )
+
+    def _page_link(self, request, page):
+        from rest_framework.utils.urls import replace_query_param
+
+        return replace_query_param(request.build_absolute_uri(), "page", page)
 
 
 class TaskViewSet(viewsets.ViewSet):
@@ -170,11 +134,16 @@ class TaskViewSet(viewsets.ViewSet):
     lookup_value_regex = r"\d+"
 
     @extend_schema(
-        operation_id="tasks_list",
         parameters=[
-            OpenApiParameter("status", str, required=False, enum=list(HumanTaskStatus.values))
+            OpenApiParameter(
+                "status",
+                str,
+                required=False,
+                enum=list(HumanTaskStatus.values),
+                description="Only the tasks in this status.",
+            )
         ],
-        responses={200: page_of(TASK)},
+        responses={200: Page(TASK)},
     )
     def list(self, request):
         tasks = HumanTask.objects.select_related("group", "activity_run")
@@ -193,21 +162,23 @@ class TaskViewSet(viewsets.ViewSet):
         return Response(task_data(get_object_or_404(HumanTask, pk=pk)))
 
     def _decide(self, request, pk, decision):
-        data = request.data if isinstance(request.data, dict) else {}
+        comment = body_object(request, ["comment"]).get("comment") or ""
+        if not isinstance(comment, str):
+            raise ValidationFailed([{"path": "comment", "message": "must be a string"}])
         task = services.decide_task(
             task=get_object_or_404(HumanTask, pk=pk),
             user=request.user,
             decision=decision,
-            comment=str(data.get("comment") or ""),
+            comment=comment,
         )
         return Response(task_data(task))
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: TASK})
+    @extend_schema(request={"application/json": DECISION}, responses={200: TASK})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self._decide(request, pk, "approved")
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: TASK})
+    @extend_schema(request={"application/json": DECISION}, responses={200: TASK})
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         return self._decide(request, pk, "rejected")
@@ -219,6 +190,6 @@ class KindsView(APIView):
 
     permission_model = None
 
-    @extend_schema(operation_id="kinds_list", responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="kinds_list", responses={200: KINDS})
     def get(self, request):
         return Response({"kinds": [kind.reference() for kind in registry.all()]})

@@ -1,15 +1,20 @@
-"""URLs: the admin, the REST API under /api/ (one include per app), health, public endpoints."""
+"""URLs: the admin, the REST API under /api/ (one include per app, the OpenAPI schema, Swagger UI
+and Redoc), health, public endpoints."""
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
+
+from config.api.docs import RedocView, SwaggerView
 
 api_patterns = [
     path("", include("audiences.urls")),
     path("", include("channels.urls")),
     path("", include("campaigns.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files: no CDN, no internet.
+    path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", RedocView.as_view(url_name="api-schema"), name="api-redoc"),
 ]
 
 # JSON 404 / 500 under /api/, even outside DRF views (design 5.0: never an HTML error page).
