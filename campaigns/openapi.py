@@ -24,7 +24,7 @@ from campaigns.models import (
     RunStatus,
     Transition,
 )
-from config.api.openapi import Page, component, components_from, ref
+from config.api.openapi import ERROR_LIST, Page, component, components_from, ref
 from config.inputs import max_length
 
 ANY = {}  # any JSON value
@@ -330,14 +330,7 @@ VALIDATION = component(
         "type": "object",
         "properties": {
             "valid": {"type": "boolean"},
-            "errors": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"path": {"type": "string"}, "message": {"type": "string"}},
-                    "required": ["path", "message"],
-                },
-            },
+            "errors": ERROR_LIST,
         },
         "required": ["valid", "errors"],
     },

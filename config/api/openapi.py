@@ -65,28 +65,27 @@ def add_components(result, generator, request, public):
     return result
 
 
+ERROR_LIST = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "path": {
+                "type": "string",
+                "description": 'Where: "activities[2].where.and[1].field"; "" for the whole '
+                "document; a parameter's name.",
+            },
+            "message": {"type": "string"},
+        },
+        "required": ["path", "message"],
+    },
+}
 ERRORS = component(
     "Errors",
     {
         "type": "object",
         "description": "A malformed request (design 5.0): every error at its JSON path.",
-        "properties": {
-            "errors": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "path": {
-                            "type": "string",
-                            "description": 'Where: "activities[2].where.and[1].field"; "" for '
-                            "the whole document; a parameter's name.",
-                        },
-                        "message": {"type": "string"},
-                    },
-                    "required": ["path", "message"],
-                },
-            }
-        },
+        "properties": {"errors": ERROR_LIST},
         "required": ["errors"],
     },
 )
