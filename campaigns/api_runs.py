@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from campaigns import reads, services
@@ -122,8 +123,6 @@ class RunViewSet(viewsets.ViewSet):
         )
 
     def _page_link(self, request, page):
-        from rest_framework.utils.urls import replace_query_param
-
         return replace_query_param(request.build_absolute_uri(), "page", page)
 
 
