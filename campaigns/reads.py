@@ -22,7 +22,7 @@ from audiences.models import Population
 from campaigns.models import FINAL_ACTIVITY
 from config.access import require
 from config.errors import NotFound
-from config.pages import check_page
+from config.pages import check_numbers, check_page
 
 DEFAULT_COLUMNS = 20
 
@@ -96,7 +96,7 @@ def default_columns(population) -> list[str]:
 
 def rows(run, source, port, *, user, page=1, page_size=50, columns=None) -> RowsPage:
     require(user, "audiences.view_records", "Reading the records of a transition")
-    check_page(page, page_size, 0)
+    check_numbers(page, page_size)
     found = population(run, source, port)
     check_page(page, page_size, found.count if found is not None else 0)
     if found is None:

@@ -5,9 +5,9 @@
   from ``?page=`` (from 1, default 1) and ``?page_size=`` (1 to ``max_size``, default the
   ``PAGE_SIZE`` of ``REST_FRAMEWORK``): anything else, not a whole number, zero, negative, too
   big, is a ``ValidationFailed`` at ``page`` / ``page_size``;
-- ``check_page(page, page_size, count)``: a page past the last one is a ``ValidationFailed`` at
-  ``page`` (page 1 always exists, empty for an empty list); also checks the two numbers
-  themselves, for callers that got them as integers.
+- ``check_numbers(page, page_size)``: the two numbers, for callers that got them as integers;
+- ``check_page(page, page_size, count)``: the same, and a page past the last one is a
+  ``ValidationFailed`` at ``page`` (page 1 always exists, empty for an empty list).
 """
 
 import re
@@ -55,10 +55,14 @@ def _whole(value, maximum):
     return value if ok else None
 
 
-def check_page(page, page_size, count, *, max_size=MAX_PAGE_SIZE) -> None:
+def check_numbers(page, page_size, *, max_size=MAX_PAGE_SIZE) -> None:
     errors = _errors(_whole(page, 10**18), _whole(page_size, max_size), max_size)
     if errors:
         raise ValidationFailed(errors)
+
+
+def check_page(page, page_size, count, *, max_size=MAX_PAGE_SIZE) -> None:
+    check_numbers(page, page_size, max_size=max_size)
     pages = max(1, -(-count // page_size))
     if page > pages:
         raise ValidationFailed([{"path": "page", "message": f"a page number from 1 to {pages}"}])

@@ -229,3 +229,36 @@ def test_publish_refuses_an_unknown_time_zone_or_an_unparsable_at(api, staff_use
         "schedule.timezone",
         "schedule.at",
     ]
+
+
+def test_transition_records_page_like_every_list(api, staff_user):
+    from audiences import populations
+    from campaigns import definitions
+    from campaigns.models import ActivityRun, Run, Version
+
+    campaign = services.create_from_definition(document=definition(), user=staff_user)
+    version = Version.objects.create(campaign=campaign, definition=definitions.export(campaign))
+    run = Run.objects.create(campaign=campaign, version=version, test=True, status="succeeded")
+    from audiences.models import Schema
+
+    french = populations.from_rule(schema=Schema.objects.get(name="customer"), where=FRENCH)
+    ActivityRun.objects.create(
+        run=run, key="aud", type="build_audience", status="succeeded", attempt=1,
+        outputs={"out": french.pk}, counts={"out": french.count},
+    )  # fmt: skip
+    url = f"/api/runs/{run.pk}/transitions/aud/out/records/"
+    first = api.get(f"{url}?page_size=1").json()
+    assert first["count"] == french.count == 2 and len(first["results"]) == 1
+    assert "page=2" in first["next"]
+    assert first["previous"] is None and first["pages"] == 2
+    last = api.get(f"{url}?page_size=1&page=2").json()
+    assert last["next"] is None and last["previous"] is not None
+    for query, path in (
+        ("page=0", "page"),
+        ("page=-1", "page"),
+        ("page=3&page_size=1", "page"),
+        ("page=99999999999999999999999", "page"),
+        ("page_size=1001", "page_size"),
+        ("page_size=x", "page_size"),
+    ):
+        assert paths(api.get(f"{url}?{query}")) == [path], query
