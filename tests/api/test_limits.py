@@ -106,6 +106,38 @@ def test_rules_nest_at_most_64_levels(api):
     assert error["path"] == "where" + ".not" * 64
 
 
+def test_the_deepest_rules_compile_and_count(api):
+    """64 levels of exists, aggregates and negations: the compiler and PostgreSQL's planner
+    take the deepest rule the parser lets through."""
+    from audiences.services.schemas import create_schemas
+
+    create_schemas(
+        document={
+            "name": "person",
+            "primary_key": "person_id",
+            "attributes": [
+                {"name": "person_id", "type": "string"},
+                {"name": "parent_id", "type": "string"},
+                {"name": "n", "type": "integer"},
+            ],
+            "links": [{"name": "parent", "to": "person", "via": "parent_id", "reverse": "kids"}],
+        }
+    )
+    leaf = {"field": "n", "op": "gt", "value": 1}
+    for step in (
+        lambda r: {"exists": "kids", "where": r},
+        lambda r: {"exists": "parent", "where": r},
+        lambda r: {"aggregate": "count", "link": "kids", "where": r, "op": "gt", "value": 0},
+        lambda r: {"not": r},
+    ):
+        rule = leaf
+        for _ in range(63):
+            rule = step(rule)
+        response = api.post("/api/audiences/count/", {"schema": "person", "where": rule}, "json")
+        assert response.status_code == 200, response.json()
+        assert response.json()["count"] == 0
+
+
 def test_the_depth_counts_the_rules_of_the_audiences_used(api):
     audience_services.create_rule_audience(
         name="deep_french", schema="customer", where=nested(FRENCH, 40, "and")
