@@ -33,8 +33,9 @@ SURROGATE = re.compile("[\ud800-\udfff]")
 # Escapes that can produce what text_error refuses: \u0000 and \uD800-\uDFFF. Without one of
 # them in the JSON text, no decoded string can hold either, and the walk is skipped.
 SUSPECT_ESCAPE = re.compile(r"\\u(0000|[dD][89a-fA-F])")
-# A string, or an unterminated one up to the end: possessive, so no input makes it backtrack.
-JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*+(?:"|\\?\Z)', re.DOTALL)
+# A string, or an unterminated one up to the end: the loop unrolled (runs of plain characters
+# matched at once) and possessive, so no input makes it backtrack.
+JSON_STRING = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)', re.DOTALL)
 NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
@@ -98,7 +99,11 @@ def multi_value_errors(data, what: str) -> list[dict]:
 def nesting_depth(text: str) -> int:
     """How deep the arrays and objects of a JSON text nest, without parsing it (brackets inside
     strings do not count)."""
-    brackets = NOT_BRACKET.sub("", JSON_STRING.sub("", text))
+    if '\\"' in text:  # an escaped quote: strings must be matched one by one
+        outside = JSON_STRING.sub("", text)
+    else:  # every quote opens or closes a string: split on them, keep what lies between
+        outside = "".join(text.split('"')[::2])
+    brackets = NOT_BRACKET.sub("", outside)
     return max(accumulate(1 if c in "[{" else -1 for c in brackets), default=0)
 
 

@@ -193,3 +193,13 @@ def test_an_admin_json_box_refuses_deep_and_nul_json(client, staff_user):
             field.clean(text)
         assert type(caught.value).__name__ == "ValidationError"
     assert field.clean('{"a": [1]}') == {"a": [1]}
+
+
+def test_nesting_is_measured_on_the_text_without_parsing_it():
+    from config.inputs import nesting_depth
+
+    assert nesting_depth('{"a": [1, {"b": "[[[[{{"}], "c": "]]]"}') == 3
+    assert nesting_depth('["a\\"]]]", ["b\\\\"]]') == 2  # escaped quotes stay inside strings
+    assert nesting_depth('[[["unterminated [[[[') == 3
+    assert nesting_depth("[" * 5000) == 5000
+    assert nesting_depth('"\\"' * 100_000) == 0  # no backtracking on a pathological text
