@@ -2,7 +2,7 @@
 # Both start an embedded PostgreSQL and Valkey unless DATABASE_URL / REDIS_URL are set (README).
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test shell lint bench chromium vendor vendor-sortablejs docs clean clean-data
+.PHONY: help venv run test shell manage lint bench chromium vendor vendor-sortablejs docs clean clean-data
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -27,8 +27,11 @@ run: $(STAMP) ## serve the admin on 127.0.0.1, port PORT (default 8000), with a 
 test: $(STAMP) chromium ## the whole pytest suite against real PostgreSQL and Valkey
 	$(DEVSTACK) test $(ARGS) || { code=$$?; [ $$code -eq 5 ] && echo "(no tests collected)" || exit $$code; }
 
-shell: $(STAMP) ## manage.py shell with the dev stack (the data of make run)
+shell: $(STAMP) ## manage.py shell on the data of make run (its servers when it is up)
 	$(DEVSTACK) shell
+
+manage: $(STAMP) ## manage.py ARGS on the data of make run: make manage ARGS='drf_create_token admin'
+	$(DEVSTACK) manage -- $(ARGS)
 
 lint: $(STAMP) ## ruff check and ruff format --check (C90 complexity <= 10)
 	$(VENV)/bin/ruff check .

@@ -17,6 +17,7 @@ from audiences.models import AudienceKind, SavedAudience, Schema
 from audiences.services import audiences as services
 from audiences.widgets import RuleTextarea
 from config.errors import Conflict, ValidationFailed
+from config.forms import parse_json
 
 
 def _schema_names() -> str:
@@ -51,10 +52,7 @@ class SavedAudienceForm(forms.ModelForm):
             self.fields["schema"].disabled = True
 
     def clean_where(self):
-        try:
-            return json.loads(self.cleaned_data["where"])
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"where: not JSON ({exc})") from exc
+        return parse_json(self.cleaned_data["where"])
 
     def clean(self):
         data = super().clean()

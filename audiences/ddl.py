@@ -20,6 +20,7 @@ from config.errors import Conflict, ValidationFailed
 
 LOCK_NOT_AVAILABLE = "55P03"
 SAMPLE_SIZE = 5
+EXACT_BELOW = 10_000  # estimated_rows counts exactly up to this many rows
 
 
 def _editor_class():
@@ -187,11 +188,32 @@ def unconvertible_values(table, column, db_type):
 
 
 def estimated_rows(table):
-    """PostgreSQL's estimate of the row count (no scan); None before the first ANALYZE."""
+    """About how many rows ``table`` holds, cheaply; None when there is no such table.
+
+    The planner's estimate (``pg_class.reltuples``, from the last ANALYZE or autovacuum) when it
+    says ``EXACT_BELOW`` rows or more; under that, or before any ANALYZE (-1), an exact count
+    that reads at most ``EXACT_BELOW + 1`` rows; a bigger table never analyzed yet gets the
+    cumulative statistics' live-row count (``pg_stat_user_tables.n_live_tup``, kept by every
+    insert and delete)."""
+    qn = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [table])
         row = cursor.fetchone()
-    return None if row is None or row[0] < 0 else int(row[0])
+        if row is None:
+            return None
+        if row[0] >= EXACT_BELOW:
+            return int(row[0])
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {qn(table)} LIMIT %s) AS r", [EXACT_BELOW + 1]
+        )
+        counted = cursor.fetchone()[0]
+        if counted <= EXACT_BELOW:
+            return counted
+        cursor.execute(
+            "SELECT n_live_tup FROM pg_stat_user_tables WHERE relid = to_regclass(%s)", [table]
+        )
+        live = cursor.fetchone()
+    return max(int(live[0]), counted) if live else counted
 
 
 def has_rows(table):

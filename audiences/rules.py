@@ -12,6 +12,10 @@ audience=None) -> Node`` returns a validated tree for ``audiences.compiler`` or 
 - ``audience``: name of the saved audience being saved; an ``in_audience`` chain reaching it is a
   cycle. Saved audiences' rules take no ``var``.
 
+Rules nest at most ``MAX_DEPTH`` (64) levels (design 5.0), counting the rules of the rule audiences
+named by ``in_audience``, which the compiler inlines: a deeper condition is an error at its path,
+found before the parser (or the compiler, or PostgreSQL's planner) would recurse any deeper.
+
 Operators live in ``OPERATORS``: one entry per operator with the attribute types it applies to, the
 shape of its value and its compile function (lookup path, value) -> Q.
 """
@@ -113,6 +117,7 @@ AGGREGATE_OPERATORS = {
     "is_not_null",
 }
 AGGREGATES = {"count", "sum", "avg", "min", "max"}
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -169,15 +174,26 @@ def metadata():
 
 
 class _Parser:
-    def __init__(self, meta, variables, var_types, targets, audience, stack):
+    def __init__(self, meta, variables, var_types, targets, audience, stack, depth=0):
         self.meta, self.variables, self.var_types = meta, variables, var_types
         self.targets, self.audience, self.stack = targets, audience, stack
+        self.depth = depth  # conditions open above the current one (in_audience rules included)
         self.errors = []
 
     def error(self, path, message):
         self.errors.append({"path": path, "message": message})
 
     def cond(self, doc, schema, path):
+        if self.depth >= MAX_DEPTH:
+            self.error(path, f"rules nest at most {MAX_DEPTH} levels (with the audiences they use)")
+            return None
+        self.depth += 1
+        try:
+            return self.condition(doc, schema, path)
+        finally:
+            self.depth -= 1
+
+    def condition(self, doc, schema, path):
         if not isinstance(doc, dict):
             self.error(path, "a condition is an object")
             return None
@@ -295,7 +311,9 @@ class _Parser:
             return None
         node = Node(kind="audience", schema=schema, extra={"audience": audience})
         if audience.kind == "rule":
-            inner = _Parser(self.meta, None, None, None, self.audience, self.stack + [name])
+            inner = _Parser(
+                self.meta, None, None, None, self.audience, self.stack + [name], self.depth
+            )
             sub = inner.cond(audience.where or {"and": []}, schema, f"{path}.in_audience")
             for err in inner.errors:
                 self.error(f"{path}.in_audience", f"audience {name!r}: {err['message']}")

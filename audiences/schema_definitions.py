@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from audiences.identifiers import identifier_error
 from audiences.models import AttributeType, Schema
 from config.errors import ValidationFailed
+from config.inputs import length_error
 
 TYPES = tuple(AttributeType.values)
 VERSION_TYPES = ("datetime", "date", "integer")
@@ -199,9 +200,14 @@ def _items(raw, key, path, errors, parse, required=False):
 
 
 def _text(raw, key, path, errors):
+    """A free text field of ``Schema`` (``label``): a string that fits its column."""
     value = raw.get(key, "")
     if not isinstance(value, str):
         errors.add(join(path, key), "must be a string")
+        return ""
+    problem = length_error(Schema, key, value)
+    if problem:
+        errors.add(join(path, key), problem)
         return ""
     return value
 

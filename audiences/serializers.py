@@ -26,7 +26,8 @@ def link_document(link):
 
 def schema_document(schema, with_stats=False):
     """One schema (design 5.1); ``with_stats`` adds the read-only ``table`` and
-    ``estimated_records`` (PostgreSQL's planner estimate, no scan; null before the first ANALYZE).
+    ``estimated_records`` (``audiences.ddl.estimated_rows``: exact for small tables, the planner's
+    estimate for big ones).
     Those two are not part of a definition: strip them before posting a document back."""
     out = {"name": schema.name, "label": schema.label, "primary_key": schema.primary_key}
     if schema.version_field:

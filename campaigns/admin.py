@@ -10,8 +10,6 @@ lifecycle table; a refusal becomes an error message on the page, never a 500.
 Runs: ``admin_runs``; activities: ``admin_activities``; tasks: ``admin_tasks``.
 """
 
-import json
-
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
@@ -36,6 +34,7 @@ from campaigns.admin_tasks import HumanTaskAdmin  # noqa: F401 - registers the t
 from campaigns.models import Campaign, Run
 from campaigns.services import approvals
 from config.errors import DomainError, ValidationFailed
+from config.inputs import loads
 
 
 def refusal_message(exc):
@@ -315,9 +314,10 @@ class CampaignAdmin(admin.ModelAdmin):
         arguments = {}
         if action in ("test_run", "trigger") and request.POST.get("variables", "").strip():
             try:
-                arguments["variables"] = json.loads(request.POST["variables"])
-            except ValueError as exc:
-                messages.error(request, f"{campaign}: variables are not JSON ({exc}).")
+                arguments["variables"] = loads(request.POST["variables"], path="variables")
+            except ValidationFailed as exc:
+                problems = "; ".join(e["message"] for e in exc.errors)
+                messages.error(request, f"{campaign}: variables are not JSON ({problems}).")
                 return redirect("admin:campaigns_campaign_change", pk)
         result = self.perform(request, campaign, action, **arguments)
         if isinstance(result, Campaign) and result.pk != campaign.pk:

@@ -31,6 +31,7 @@ from django.utils.html import format_html, format_html_join
 
 from audiences.models import SavedAudience, Schema
 from audiences.widgets import RuleTextarea
+from config.forms import JSONField
 
 JSON_WIDGETS = {"rule", "condition", "json"}
 REFERENCES = {
@@ -43,7 +44,7 @@ REFERENCES = {
 }
 
 
-class JSONOption(forms.JSONField):
+class JSONOption(JSONField):
     """A JSON value; an empty box is the option's default (null)."""
 
     def prepare_value(self, value):

@@ -6,91 +6,33 @@ from datetime import UTC
 
 import jsonpatch
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from campaigns import definitions, diffs, lifecycle, schedules, services
-from campaigns.api_runs import RUN, run_data
+from campaigns.api_runs import run_data
 from campaigns.models import Campaign
-from campaigns.openapi import page_of, ref
+from campaigns.openapi import (
+    CAMPAIGN,
+    DEFINITION,
+    LAUNCH,
+    LAUNCH_TIMES,
+    RUN,
+    VALIDATION,
+    VARIABLES_BODY,
+    VERSION,
+    VERSION_DETAIL,
+)
 from campaigns.services import approvals
 from campaigns.versions import latest_version, live_schedule
+from config.api.openapi import TOO_SOON, Page
 from config.api.pagination import PageNumberPagination
+from config.api.requests import body_object
 from config.errors import NotFound, ValidationFailed
 
-OBJ = OpenApiTypes.OBJECT
-DEFINITION = ref("CampaignDefinition")
-CAMPAIGN = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "name": {"type": "string"},
-        "description": {"type": "string"},
-        "status": {"type": "string"},
-        "schedule": {"type": "object", "additionalProperties": True},
-        "next_launch_at": {"type": "string", "format": "date-time", "nullable": True},
-        "version": {"type": "integer", "nullable": True},
-        "revision_open": {"type": "boolean"},
-        "status_note": {
-            "type": "string",
-            "description": "Why it is in its state: waiting for whom, a rejection, a voided approval.",
-        },
-        "changed_by": {
-            "type": "string",
-            "nullable": True,
-            "description": "Who last changed the definition (they cannot approve it).",
-        },
-        "approval_tasks": {
-            "type": "array",
-            "items": {"type": "integer"},
-            "description": "The open publication approval tasks (tasks/{id}/).",
-        },
-        "actions": {"type": "array", "items": {"type": "string"}},
-        "next_launches": {"type": "array", "items": {"$ref": "#/components/schemas/LaunchTime"}},
-        "created_at": {"type": "string", "format": "date-time"},
-        "updated_at": {"type": "string", "format": "date-time"},
-    },
-}
-VARIABLES = {
-    "application/json": {
-        "type": "object",
-        "properties": {"variables": {"type": "object", "additionalProperties": True}},
-    }
-}
-
-
-VERSION = {
-    "type": "object",
-    "properties": {
-        "number": {"type": "integer"},
-        "created_at": {"type": "string", "format": "date-time"},
-        "created_by": {"type": "string", "nullable": True},
-        "approved": {"type": "boolean", "description": "Published through an approval."},
-    },
-}
 AGAINST = "The version to compare with (default: the one before)."
-VERSION_DETAIL = {
-    "type": "object",
-    "properties": {
-        "number": {"type": "integer"},
-        "definition": DEFINITION,
-        "against": {"type": "integer", "nullable": True},
-        "diff": {
-            "type": "array",
-            "description": "RFC 6902 JSON Patch from the definition of `against` to this one.",
-            "items": {"type": "object", "additionalProperties": True},
-        },
-        "changes": {
-            "type": "array",
-            "description": "The same, for people: activities, options, transitions and settings "
-            "added, removed or changed (position and label left out).",
-            "items": {"type": "object", "additionalProperties": True},
-        },
-    },
-}
 
 
 def version_row(version, approved=()):
@@ -100,19 +42,6 @@ def version_row(version, approved=()):
         "created_by": version.created_by.get_username() if version.created_by else None,
         "approved": version.pk in approved,
     }
-
-
-LAUNCH = {
-    "type": "object",
-    "properties": {
-        "scheduled_for": {"type": "string", "format": "date-time"},
-        "local": {"type": "string", "description": "In the campaign's time zone."},
-        "status": {"type": "string", "enum": ["launched", "skipped"]},
-        "reason": {"type": "string"},
-        "missed": {"type": "integer"},
-        "run": {"type": "integer", "nullable": True},
-    },
-}
 
 
 def launch_times(campaign, times):
@@ -158,8 +87,7 @@ def campaign_data(campaign, user=None):
 
 
 def _variables(request):
-    data = request.data if isinstance(request.data, dict) else {}
-    return data.get("variables") or {}
+    return body_object(request, ["variables"]).get("variables") or {}
 
 
 class CampaignViewSet(viewsets.ViewSet):
@@ -172,7 +100,7 @@ class CampaignViewSet(viewsets.ViewSet):
     def _get(self, pk):
         return get_object_or_404(Campaign, pk=pk)
 
-    @extend_schema(operation_id="campaigns_list", responses={200: page_of(CAMPAIGN)})
+    @extend_schema(responses={200: Page(CAMPAIGN)})
     def list(self, request):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(Campaign.objects.all(), request, view=self)
@@ -199,7 +127,7 @@ class CampaignViewSet(viewsets.ViewSet):
     def definition(self, request, pk=None):
         return Response(definitions.export(self._get(pk)))
 
-    @extend_schema(operation_id="campaigns_versions_list", responses={200: page_of(VERSION)})
+    @extend_schema(responses={200: Page(VERSION)})
     @action(detail=True, methods=["get"])
     def versions(self, request, pk=None):
         versions = (
@@ -241,7 +169,7 @@ class CampaignViewSet(viewsets.ViewSet):
             }
         )
 
-    @extend_schema(operation_id="campaigns_launches_list", responses={200: page_of(LAUNCH)})
+    @extend_schema(responses={200: Page(LAUNCH, upcoming=LAUNCH_TIMES)})
     @action(detail=True, methods=["get"])
     def launches(self, request, pk=None):
         """Scheduled launches, newest first: launched (with the run) or skipped (with why);
@@ -254,13 +182,13 @@ class CampaignViewSet(viewsets.ViewSet):
         response.data["upcoming"] = launch_times(campaign, services.upcoming(campaign))
         return response
 
-    @extend_schema(request=None, responses=OBJ)
+    @extend_schema(request=None, responses={200: VALIDATION})
     @action(detail=True, methods=["get", "post"])
     def validate(self, request, pk=None):
         errors = services.validation_errors(self._get(pk))
         return Response({"valid": not errors, "errors": errors})
 
-    @extend_schema(request=VARIABLES, responses={202: RUN})
+    @extend_schema(request={"application/json": VARIABLES_BODY}, responses={202: RUN})
     @action(detail=True, methods=["post"], url_path="test-run")
     def test_run(self, request, pk=None):
         run = services.test_run(
@@ -268,7 +196,9 @@ class CampaignViewSet(viewsets.ViewSet):
         )
         return Response(run_data(run), status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=VARIABLES, responses={202: RUN})
+    @extend_schema(
+        request={"application/json": VARIABLES_BODY}, responses={202: RUN, 429: TOO_SOON}
+    )
     @action(detail=True, methods=["post"])
     def trigger(self, request, pk=None):
         run = services.trigger(

@@ -4,14 +4,14 @@ optional ``name`` (201 when new, 200 when it replaced a file of that name): ``{"
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns import files
 from campaigns.models import CampaignFile
-from campaigns.openapi import page_of
+from config.api.openapi import Page
 from config.api.pagination import PageNumberPagination
+from config.api.parsers import FormParser, MultiPartParser
 
 FILE = {
     "type": "object",
@@ -33,7 +33,7 @@ class FilesView(APIView):
     parser_classes = [MultiPartParser, FormParser]
     queryset = CampaignFile.objects.all()
 
-    @extend_schema(operation_id="files_list", responses={200: page_of(FILE)})
+    @extend_schema(operation_id="files_list", responses={200: Page(FILE)})
     def get(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(

@@ -9,8 +9,8 @@ from rest_framework.response import Response
 
 from campaigns.models import ApprovalPolicy
 from campaigns.models_governance import PolicyCondition
-from campaigns.openapi import page_of
 from campaigns.services import policies
+from config.api.openapi import Page
 from config.api.pagination import PageNumberPagination
 
 FIELDS = {
@@ -55,7 +55,7 @@ class PolicyViewSet(viewsets.ViewSet):
     def _get(self, pk):
         return get_object_or_404(ApprovalPolicy.objects.select_related("group"), pk=pk)
 
-    @extend_schema(operation_id="policies_list", responses={200: page_of(POLICY)})
+    @extend_schema(operation_id="policies_list", responses={200: Page(POLICY)})
     def list(self, request):
         paginator = PageNumberPagination()
         found = ApprovalPolicy.objects.select_related("group")

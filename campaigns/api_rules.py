@@ -10,7 +10,6 @@ null when nothing flows in), ``variables`` the campaign's declared variables ``{
 """
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -48,7 +47,21 @@ class RuleContextView(GenericAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("activity", str, description="the activity's id")],
-        responses=OpenApiTypes.OBJECT,
+        responses={
+            200: {
+                "type": "object",
+                "properties": {
+                    "schema": {"type": "string", "nullable": True},
+                    "targets": {
+                        "type": "object",
+                        "nullable": True,
+                        "additionalProperties": {"type": "string"},
+                    },
+                    "variables": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+                "additionalProperties": True,
+            }
+        },
     )
     def get(self, request, pk):
         campaign = get_object_or_404(Campaign, pk=pk)

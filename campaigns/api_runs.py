@@ -3,45 +3,21 @@ only parse the request and call ``campaigns.reads`` and ``campaigns.services``. 
 ``campaigns.api_tasks``."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from campaigns import reads, services
 from campaigns.activities import registry
 from campaigns.models import Run
-from campaigns.openapi import page_of
+from campaigns.openapi import KINDS, RUN, TRANSITION_RECORDS
+from config.api.openapi import Page
 from config.api.pagination import PageNumberPagination
-from config.errors import ValidationFailed
-
-RUN = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "campaign": {"type": "integer"},
-        "version": {"type": "integer", "nullable": True},
-        "status": {"type": "string"},
-        "test": {"type": "boolean"},
-        "variables": {"type": "object", "additionalProperties": True},
-        "activities": {"type": "object", "additionalProperties": {"type": "object"}},
-        "transitions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "from": {"type": "string"},
-                    "port": {"type": "string"},
-                    "to": {"type": "string"},
-                    "count": {"type": "integer", "nullable": True},
-                    "state": {"type": "string", "enum": ["pending", "carried", "nothing"]},
-                },
-            },
-        },
-    },
-}
+from config.api.requests import int_param
+from config.pages import page_numbers
 
 
 def run_data(run):
@@ -75,15 +51,6 @@ def run_data(run):
     }
 
 
-def _int_param(request, name):
-    value = request.query_params.get(name)
-    if value is None or value == "":
-        return None
-    if not value.isdigit():
-        raise ValidationFailed([{"path": name, "message": "must be a positive integer"}])
-    return int(value)
-
-
 class RunViewSet(viewsets.ViewSet):
     """Runs, newest first (``?campaign=ID``), their activities, counts and transition records."""
 
@@ -91,13 +58,16 @@ class RunViewSet(viewsets.ViewSet):
     lookup_value_regex = r"\d+"
 
     @extend_schema(
-        operation_id="runs_list",
-        parameters=[OpenApiParameter("campaign", int, required=False)],
-        responses={200: page_of(RUN)},
+        parameters=[
+            OpenApiParameter(
+                "campaign", int, required=False, description="Only the runs of this campaign."
+            )
+        ],
+        responses={200: Page(RUN)},
     )
     def list(self, request):
         runs = Run.objects.select_related("version")
-        campaign = _int_param(request, "campaign")
+        campaign = int_param(request, "campaign")
         if campaign is not None:
             runs = runs.filter(campaign_id=campaign)
         paginator = PageNumberPagination()
@@ -114,13 +84,7 @@ class RunViewSet(viewsets.ViewSet):
         run = services.stop_run(run=get_object_or_404(Run, pk=pk), user=request.user)
         return Response(run_data(run))
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("page", int, required=False),
-            OpenApiParameter("page_size", int, required=False),
-        ],
-        responses=OpenApiTypes.OBJECT,
-    )
+    @extend_schema(responses={200: TRANSITION_RECORDS})
     @action(
         detail=True,
         methods=["get"],
@@ -128,23 +92,22 @@ class RunViewSet(viewsets.ViewSet):
     )
     def records(self, request, pk=None, source=None, port=None):
         run = get_object_or_404(Run.objects.select_related("version"), pk=pk)
-        found = reads.rows(
-            run,
-            source,
-            port,
-            user=request.user,
-            page=_int_param(request, "page") or 1,
-            page_size=_int_param(request, "page_size") or 50,
-        )
+        page, size = page_numbers(request.query_params)
+        found = reads.rows(run, source, port, user=request.user, page=page, page_size=size)
         return Response(
             {
                 "count": found.count,
+                "next": self._page_link(request, page + 1) if page < found.pages else None,
+                "previous": self._page_link(request, page - 1) if page > 1 else None,
                 "page": found.page,
                 "pages": found.pages,
                 "columns": found.columns,
                 "results": found.rows,
             }
         )
+
+    def _page_link(self, request, page):
+        return replace_query_param(request.build_absolute_uri(), "page", page)
 
 
 class KindsView(APIView):
@@ -153,6 +116,6 @@ class KindsView(APIView):
 
     permission_model = None
 
-    @extend_schema(operation_id="kinds_list", responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="kinds_list", responses={200: KINDS})
     def get(self, request):
         return Response({"kinds": [kind.reference() for kind in registry.all()]})

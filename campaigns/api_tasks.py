@@ -12,8 +12,9 @@ from rest_framework.response import Response
 
 from campaigns import lifecycle, review, services
 from campaigns.models import HumanTask, HumanTaskStatus
-from campaigns.openapi import page_of
+from config.api.openapi import Page
 from config.api.pagination import PageNumberPagination
+from config.api.requests import body_object
 from config.errors import ValidationFailed
 
 STRING, WHEN = {"type": "string"}, {"type": "string", "format": "date-time", "nullable": True}
@@ -153,10 +154,6 @@ def _choice(request, name, choices):
     return value
 
 
-def _body(request):
-    return request.data if isinstance(request.data, dict) else {}
-
-
 RELATED = ("group", "assignee", "decided_by", "requested_by", "policy", "activity_run", "version")
 
 
@@ -179,7 +176,7 @@ class TaskViewSet(viewsets.ViewSet):
                 description="Only the open tasks of your groups or assigned to you (My tasks).",
             ),
         ],
-        responses={200: page_of(TASK)},
+        responses={200: Page(TASK)},
     )  # fmt: skip
     def list(self, request):
         mine = _choice(request, "mine", ("true", "false")) == "true"
@@ -202,7 +199,7 @@ class TaskViewSet(viewsets.ViewSet):
         )
 
     def _decide(self, request, pk, decision):
-        comment = _body(request).get("comment") or ""
+        comment = body_object(request, ["comment"]).get("comment") or ""
         if not isinstance(comment, str) or "\x00" in comment:
             raise ValidationFailed([{"path": "comment", "message": "must be text"}])
         task = services.decide_task(
@@ -226,7 +223,7 @@ class TaskViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         """Assign, or reassign, to a member of the task's group (yourself by default)."""
-        assignee = _body(request).get("assignee")
+        assignee = body_object(request, ["assignee"]).get("assignee")
         if assignee is not None and not isinstance(assignee, str):
             raise ValidationFailed([{"path": "assignee", "message": "a username"}])
         task = services.assign_task(task=self._get(pk), user=request.user, assignee=assignee)

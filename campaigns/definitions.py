@@ -3,7 +3,9 @@
 - ``parse(document) -> normalized`` refuses a malformed document with ``ValidationFailed`` (paths
   such as ``activities[2].type``): not an object of this shape, unknown type, duplicate ids,
   transitions naming unknown activities or ports, options of the wrong JSON type (each kind's
-  option schema says which). It fills every default, so ``export(save(parse(d)))`` is the
+  option schema says which), unknown fields, strings longer than their column (the campaign's
+  name, an activity's id and label, a transition's port: lengths read from the models). It
+  fills every default, so ``export(save(parse(d)))`` is the
   normalized ``d`` (export equality). An activity is ``{"id", "type", "label", "position",
   **options}``.
 - ``save(*, campaign, definition)`` makes the draft graph of ``campaign`` that definition:
@@ -19,11 +21,13 @@ from django.conf import settings
 from campaigns import schedules
 from campaigns import variables as campaign_variables
 from campaigns.activities import registry
-from campaigns.models import Activity, Transition
+from campaigns.models import Activity, Campaign, Transition
 from config.errors import ValidationFailed
+from config.inputs import length_error
 
 TOP_LEVEL = ("name", "description", "error_policy", "schedule", "variables")
 ACTIVITY_FIELDS = ("id", "type", "label", "position")
+TRANSITION_FIELDS = ("from", "port", "to")
 POLICY_DEFAULTS = {"on_error": "stop", "retries": 0, "retry_delay": "1min"}
 
 
@@ -31,15 +35,30 @@ def _err(path, message):
     return {"path": path, "message": message}
 
 
+def _fits(model, field, value, path, errors):
+    problem = length_error(model, field, value)
+    if problem:
+        errors.append(_err(path, problem))
+
+
+def _unknown(item, allowed, path, errors):
+    for key in sorted(set(item) - set(allowed), key=str):
+        errors.append(_err(f"{path}.{key}" if path else key, "unknown field"))
+
+
 def _policy(policy, errors):
     if not isinstance(policy, dict):
         errors.append(_err("error_policy", "must be an object"))
         return dict(POLICY_DEFAULTS)
+    _unknown(policy, POLICY_DEFAULTS, "error_policy", errors)
     merged = {**POLICY_DEFAULTS, **policy}
     if merged["on_error"] not in ("stop", "ignore"):
         errors.append(_err("error_policy.on_error", "must be stop or ignore"))
-    if not isinstance(merged["retries"], int) or merged["retries"] < 0:
+    retries = merged["retries"]
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
         errors.append(_err("error_policy.retries", "must be a non-negative integer"))
+    if not isinstance(merged["retry_delay"], str):
+        errors.append(_err("error_policy.retry_delay", 'must be a duration such as "5min"'))
     return merged
 
 
@@ -62,6 +81,7 @@ def _activity(index, item, errors):
     if not isinstance(item.get("id"), str) or not item["id"]:
         errors.append(_err(f"{path}.id", "an id is required"))
         return None
+    _fits(Activity, "key", item["id"], f"{path}.id", errors)
     try:
         kind = registry.get(item.get("type"))
     except (KeyError, TypeError):
@@ -72,11 +92,12 @@ def _activity(index, item, errors):
     label = item.get("label", "")
     if not isinstance(label, str):
         errors.append(_err(f"{path}.label", "must be a string"))
+    _fits(Activity, "label", label, f"{path}.label", errors)
     position = item.get("position")
     if position is not None and not (
         isinstance(position, list)
         and len(position) == 2
-        and all(isinstance(p, int | float) for p in position)
+        and all(isinstance(p, int | float) and not isinstance(p, bool) for p in position)
     ):
         errors.append(_err(f"{path}.position", "must be [x, y]"))
     return {
@@ -96,11 +117,16 @@ def _transitions(transitions, activities, errors):
         if not isinstance(item, dict):
             errors.append(_err(path, "a transition is an object"))
             continue
+        _unknown(item, TRANSITION_FIELDS, path, errors)
         port = item.get("port", "out")
+        if not isinstance(port, str):
+            errors.append(_err(f"{path}.port", "must be a string"))
+            continue
+        _fits(Transition, "port", port, f"{path}.port", errors)
         for end in ("from", "to"):
-            if item.get(end) not in by_id:
+            if not isinstance(item.get(end), str) or item[end] not in by_id:
                 errors.append(_err(f"{path}.{end}", f"no activity {item.get(end)!r}"))
-        source = by_id.get(item.get("from"))
+        source = by_id.get(item.get("from")) if isinstance(item.get("from"), str) else None
         if source is not None:
             ports = registry.get(source["type"]).ports_for(source)
             if port not in ports:
@@ -125,6 +151,7 @@ def parse(document):
     errors += [_err(name, "unknown field") for name in sorted(unknown)]
     if not isinstance(document.get("name"), str) or not document["name"].strip():
         errors.append(_err("name", "a name is required"))
+    _fits(Campaign, "name", document.get("name"), "name", errors)
     if not isinstance(document.get("description", ""), str):
         errors.append(_err("description", "must be a string"))
     declared = _list(document, "variables", errors)

@@ -11,7 +11,8 @@
 - ``rows(run, source, port, *, user, page=1, page_size=50, columns=None) -> RowsPage``: one
   page of that population: its key, added columns and chosen attribute paths (by default the
   schema's plain attributes, at most ``DEFAULT_COLUMNS``). Needs ``audiences.view_records``
-  (personal data); a bad page or size is a ``ValidationFailed`` at ``page`` / ``page_size``.
+  (personal data); a bad page or size, or a page past the last, is a ``ValidationFailed`` at
+  ``page`` / ``page_size`` (``config.pages``, as every list of the API).
 """
 
 from dataclasses import dataclass, field
@@ -21,10 +22,10 @@ from audiences.models import Population
 from audiences.population_ops import tables
 from campaigns.models import FINAL_ACTIVITY
 from config.access import require
-from config.errors import NotFound, ValidationFailed
+from config.errors import NotFound
+from config.pages import check_numbers, check_page
 
 DEFAULT_COLUMNS = 20
-MAX_PAGE_SIZE = 1000
 
 
 @dataclass
@@ -85,18 +86,6 @@ def population(run, source, port) -> Population | None:
     return Population.objects.select_related("schema").filter(pk=population_id).first()
 
 
-def _page_numbers(page, page_size):
-    errors = []
-    if not isinstance(page, int) or isinstance(page, bool) or page < 1:
-        errors.append({"path": "page", "message": "a page number from 1"})
-    if not isinstance(page_size, int) or isinstance(page_size, bool):
-        errors.append({"path": "page_size", "message": f"a size from 1 to {MAX_PAGE_SIZE}"})
-    elif not 1 <= page_size <= MAX_PAGE_SIZE:
-        errors.append({"path": "page_size", "message": f"a size from 1 to {MAX_PAGE_SIZE}"})
-    if errors:
-        raise ValidationFailed(errors)
-
-
 def default_columns(population) -> list[str]:
     """The schema's plain attributes (not the key, not link columns), in their order; none for a
     file's rows."""
@@ -111,8 +100,9 @@ def default_columns(population) -> list[str]:
 
 def rows(run, source, port, *, user, page=1, page_size=50, columns=None) -> RowsPage:
     require(user, "audiences.view_records", "Reading the records of a transition")
-    _page_numbers(page, page_size)
+    check_numbers(page, page_size)
     found = population(run, source, port)
+    check_page(page, page_size, found.count if found is not None else 0)
     if found is None:
         return RowsPage(count=0, page=page, page_size=page_size)
     chosen = default_columns(found) if columns is None else list(columns)

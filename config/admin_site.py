@@ -1,6 +1,16 @@
-"""The product's admin site: titles and an index page that reads as a marketer's tool."""
+"""The product's admin site: titles and an index page that reads as a marketer's tool.
+
+Every admin view it serves gets one guard (``admin_view``): an ``object_id`` from the URL that
+cannot be the model's primary key (``campaigns/run/abc/change/``) is the 404 page before the view
+runs, so a view that looks the object up itself never meets a ``ValueError``.
+"""
+
+import functools
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
+from django.http import Http404
 
 # The index page's shortcuts, in a marketer's order: (app label, model name, title, what it is for).
 # Only those registered in this site and visible to the user are shown.
@@ -60,6 +70,22 @@ def queue_shortcut(user):
     return [{"title": QUEUES[0], "text": QUEUES[1], "url": reverse("django_rq:home")}]
 
 
+def checked_object_id(view, model):
+    """``view`` refusing, with a 404, an ``object_id`` that is not a primary key of ``model``."""
+
+    @functools.wraps(view)
+    def inner(request, *args, **kwargs):
+        object_id = kwargs.get("object_id")
+        if object_id is not None:
+            try:
+                model._meta.pk.to_python(unquote(object_id))
+            except (ValidationError, ValueError, TypeError):
+                raise Http404(f"No {model._meta.verbose_name} has the id {object_id!r}.") from None
+        return view(request, *args, **kwargs)
+
+    return inner
+
+
 class CampaignsAdminSite(admin.AdminSite):
     """The back-office as marketers see it."""
 
@@ -68,6 +94,13 @@ class CampaignsAdminSite(admin.AdminSite):
     index_title = "Campaign back-office"
     index_template = "admin/campaigns_index.html"
     site_url = "/api/docs/"  # "View site": the REST API's documentation (the product has no site)
+
+    def admin_view(self, view, cacheable=False):
+        """Django's, with the ``object_id`` guard of the module docstring for model pages."""
+        model = getattr(getattr(view, "__self__", None), "model", None)
+        if model is not None:
+            view = checked_object_id(view, model)
+        return super().admin_view(view, cacheable)
 
     def index(self, request, extra_context=None):
         app_list = self.get_app_list(request)

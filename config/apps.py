@@ -11,7 +11,13 @@ class CampaignsAdminConfig(AdminConfig):
 
     def ready(self):
         super().ready()
+        from django.contrib.admin import options
+        from django.db import models
+
         from config import audit_admin, audit_signals
+        from config.forms import JSONField
 
         audit_admin.register(self.module.site)
         audit_signals.connect()
+        # Every JSON box of the admin parses with the limits of design 5.0 (config.forms).
+        options.FORMFIELD_FOR_DBFIELD_DEFAULTS[models.JSONField] = {"form_class": JSONField}

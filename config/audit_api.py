@@ -12,6 +12,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 
 from config import audit
+from config.api.openapi import Page
 from config.api.pagination import PageNumberPagination
 from config.errors import ValidationFailed
 
@@ -34,15 +35,7 @@ ENTRY = {
         "details": {**NULLABLE},
     },
 }
-PAGE = {
-    "type": "object",
-    "properties": {
-        "count": {"type": "integer"},
-        "next": {"type": "string", "format": "uri", "nullable": True},
-        "previous": {"type": "string", "format": "uri", "nullable": True},
-        "results": {"type": "array", "items": ENTRY},
-    },
-}
+PAGE = Page(ENTRY)
 
 
 def _model(value):
@@ -105,7 +98,7 @@ class AuditViewSet(viewsets.ViewSet):
 
     queryset = LogEntry.objects.all()  # admin.view_logentry
 
-    @extend_schema(operation_id="audit_list", parameters=PARAMETERS, responses={200: PAGE})
+    @extend_schema(parameters=PARAMETERS, responses={200: PAGE})
     def list(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(filtered(request.query_params), request, view=self)

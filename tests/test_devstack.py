@@ -7,6 +7,7 @@ launcher per data folder, recovery after SIGKILL, no process left after SIGTERM.
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -164,6 +165,8 @@ def start_orphans(data_dir):
 
 
 def test_run_serves_the_admin_and_sigterm_leaves_no_process(data_dir, tmp_path):
+    """While it is up, ``manage`` and ``shell`` use its servers (they used to refuse): a token
+    made by ``drf_create_token`` opens the running API."""
     port = free_port()
     log = (tmp_path / "run.log").open("wb")
     run = launch_background(data_dir, "run", output=log, env={"PORT": str(port)})
@@ -178,11 +181,26 @@ def test_run_serves_the_admin_and_sigterm_leaves_no_process(data_dir, tmp_path):
         assert wait_until(lambda: live_workers(health) == 2, 60, step=0.3)
         commands = {" ".join(command_line(pid)[1:3]) for pid in tagged_processes(data_dir)}
         assert {"manage.py rqworker", "manage.py campaigns_worker"} <= commands
+        assert oct((data_dir / "stack.json").stat().st_mode & 0o777) == "0o600"
+        token = launch(data_dir, "manage", "--", "drf_create_token", "admin")
+        assert token.returncode == 0, token.stderr + token.stdout
+        assert f"using the stack of the launcher running as pid {run.pid}" in token.stdout
+        key = re.search(r"Generated token (\w+) for user admin", token.stdout).group(1)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/kinds/", headers={"Authorization": f"Token {key}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert "build_audience" in response.read().decode()
+        count = "from rest_framework.authtoken.models import Token; print(Token.objects.count())"
+        shell = launch(data_dir, "shell", "-c", count)
+        assert shell.returncode == 0 and shell.stdout.splitlines()[-1] == "1", shell.stdout
+        assert run.poll() is None  # neither stopped the servers of make run
     finally:
         run.send_signal(signal.SIGTERM)
         code = run.wait(timeout=60)
     assert code == 0, (tmp_path / "run.log").read_text()
     assert tagged_processes(data_dir.resolve()) == []
+    assert not (data_dir / "stack.json").exists()
     with pytest.raises(OSError):
         urllib.request.urlopen(url, timeout=2)
 

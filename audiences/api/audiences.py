@@ -3,6 +3,9 @@ over ``audiences.compiler`` and ``audiences.services.audiences``.
 
 Count, preview and distribution run under ``SET LOCAL statement_timeout`` =
 ``settings.COUNT_STATEMENT_TIMEOUT_MS``; a rule too heavy for it gets a 400 at path ``where``.
+Their bodies are objects of known keys only (``QUERY_KEYS`` and each view's own): an unknown key
+is a 400 at its path, as for schema documents. The documents are described in
+``audiences.api.documents``.
 """
 
 import datetime
@@ -14,20 +17,22 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from audiences import rules
+from audiences.api import documents as docs
 from audiences.compiler import queryset_for
 from audiences.models import AudienceKind, SavedAudience, Schema
 from audiences.services import audiences as services
 from config.access import require
+from config.api.requests import body_object, flag_param
 from config.errors import ValidationFailed
 
 MAX_PREVIEW_ROWS = 200
+QUERY_KEYS = ("schema", "where", "variables")
 
 
 def _json(value):
@@ -41,9 +46,8 @@ def _json(value):
 
 
 def _schema(data):
-    if not isinstance(data, dict):
-        raise ValidationFailed([{"path": "", "message": "a JSON object"}])
-    schema = Schema.objects.filter(name=data.get("schema")).first()
+    name = data.get("schema")
+    schema = Schema.objects.filter(name=name).first() if isinstance(name, str) else None
     if schema is None:
         raise ValidationFailed([{"path": "schema", "message": "an existing schema name"}])
     variables = data.get("variables") or {}
@@ -86,11 +90,15 @@ class _RuleView(GenericAPIView):
 
     permission_model = None
     needs = (("audiences.count_audience", "Counting an audience"),)
+    keys = QUERY_KEYS
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         for permission, doing in self.needs:
             require(request.user, permission, doing)
+
+    def body(self, request):
+        return body_object(request, self.keys)
 
     def evaluate(self, data):
         schema, variables = _schema(data)
@@ -104,9 +112,9 @@ class _RuleView(GenericAPIView):
 class CountView(_RuleView):
     """The exact number of records matching a rule."""
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request={"application/json": docs.COUNT_QUERY}, responses={200: docs.COUNT})
     def post(self, request):
-        _schema_obj, queryset, now = self.evaluate(request.data)
+        _schema_obj, queryset, now = self.evaluate(self.body(request))
         started = time.monotonic()
         count = _bounded(queryset.count)
         elapsed = round((time.monotonic() - started) * 1000, 1)
@@ -120,14 +128,20 @@ class PreviewView(_RuleView):
         ("audiences.count_audience", "Counting an audience"),
         ("audiences.view_records", "Previewing records"),
     )
+    keys = (*QUERY_KEYS, "columns", "limit")
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request={"application/json": docs.PREVIEW_QUERY}, responses={200: docs.PREVIEW})
     def post(self, request):
-        schema, queryset, now = self.evaluate(request.data)
-        limit = request.data.get("limit", 20)
-        if not isinstance(limit, int) or not 0 <= limit <= MAX_PREVIEW_ROWS:
+        data = self.body(request)
+        schema, queryset, now = self.evaluate(data)
+        limit = data.get("limit", 20)
+        if (
+            not isinstance(limit, int)
+            or isinstance(limit, bool)
+            or not 0 <= limit <= MAX_PREVIEW_ROWS
+        ):
             raise ValidationFailed([{"path": "limit", "message": f"0 to {MAX_PREVIEW_ROWS}"}])
-        columns = request.data.get("columns") or [a.name for a in schema.attributes.all()]
+        columns = data.get("columns") or [a.name for a in schema.attributes.all()]
         if not isinstance(columns, list):
             raise ValidationFailed([{"path": "columns", "message": "a list of field paths"}])
         lookups = _lookups(schema, columns, "columns")
@@ -155,10 +169,15 @@ class PreviewView(_RuleView):
 class DistributionView(_RuleView):
     """The 20 most frequent values of ``field`` among the records matching the rule."""
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    keys = (*QUERY_KEYS, "field")
+
+    @extend_schema(
+        request={"application/json": docs.DISTRIBUTION_QUERY}, responses={200: docs.DISTRIBUTION}
+    )
     def post(self, request):
-        schema, queryset, _now = self.evaluate(request.data)
-        field = request.data.get("field")
+        data = self.body(request)
+        schema, queryset, _now = self.evaluate(data)
+        field = data.get("field")
         lookup = _lookups(schema, [field], "field")[field] if isinstance(field, str) else None
         if lookup is None:
             raise ValidationFailed([{"path": "field", "message": "a field path"}])
@@ -192,14 +211,14 @@ class AudienceListView(GenericAPIView):
 
     queryset = SavedAudience.objects.select_related("schema")
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, operation_id="audiences_list")
+    @extend_schema(responses={200: docs.AUDIENCES_PAGE})
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response([audience_document(a) for a in page])
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request={"application/json": docs.NEW_AUDIENCE}, responses={201: docs.AUDIENCE})
     def post(self, request):
-        data = request.data if isinstance(request.data, dict) else {}
+        data = body_object(request, ("name", "schema", "kind", "where", "description"))
         kind = data.get("kind", AudienceKind.RULE)
         if kind not in AudienceKind.values:
             raise ValidationFailed([{"path": "kind", "message": "rule or snapshot"}])
@@ -218,23 +237,28 @@ class AudienceListView(GenericAPIView):
         return Response(audience_document(audience), status=status.HTTP_201_CREATED)
 
 
+REFRESH = OpenApiParameter("refresh", bool, description="true: count the members again now")
+
+
 class AudienceDetailView(GenericAPIView):
     """One saved audience: read (``?refresh=true`` recounts), change its rule, delete it."""
 
     queryset = SavedAudience.objects.select_related("schema", "population")
     lookup_field = "name"
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[REFRESH], responses={200: docs.AUDIENCE})
     def get(self, request, name):
         audience = get_object_or_404(self.get_queryset(), name=name)
-        if request.query_params.get("refresh", "").lower() in ("true", "1"):
+        if flag_param(request, "refresh"):
             _bounded(lambda: services.refresh_count(audience=audience))
         return Response(audience_document(audience))
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request={"application/json": docs.AUDIENCE_CHANGE}, responses={200: docs.AUDIENCE}
+    )
     def patch(self, request, name):
         audience = get_object_or_404(self.get_queryset(), name=name)
-        data = request.data if isinstance(request.data, dict) else {}
+        data = body_object(request, ("where", "description"))
         services.update_rule_audience(
             audience=audience,
             where=data.get("where"),

@@ -15,7 +15,6 @@ from decimal import Decimal
 from django.db import connection
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import JSONRenderer
@@ -24,6 +23,7 @@ from audiences.compiler import queryset_for
 from audiences.models import AudienceKind, SavedAudience
 from audiences.population_ops import tables
 from config.access import require
+from config.api.openapi import Page
 from config.api.pagination import PageNumberPagination
 
 FETCH = 5000
@@ -79,7 +79,10 @@ class AudienceMembersView(GenericAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["json", "csv"], required=False)],
-        responses={200: OpenApiTypes.OBJECT, (200, "text/csv"): str},
+        responses={
+            200: Page({"type": "object", "additionalProperties": True}),
+            (200, "text/csv"): str,
+        },
         summary="The members of a saved audience (keys and saved columns)",
     )
     def get(self, request, name):

@@ -3,22 +3,27 @@ and audiences.imports."""
 
 import csv
 import importlib
-import json
 from decimal import Decimal
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audiences import dynamic
+from audiences.api import documents as docs
 from audiences.models import RecordImport, Schema
 from config.access import require
 from config.api.pagination import PageNumberPagination
+from config.api.parsers import FormParser, JSONParser, MultiPartParser
 from config.errors import ValidationFailed
+from config.inputs import loads
+
+WHERE = OpenApiParameter(
+    "where", str, description='A rule (design 5.3) as JSON: {"field": "country", "op": "eq", ...}'
+)
 
 
 def filter_hook():
@@ -49,7 +54,11 @@ def _plain(value):
 class RecordsView(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(request=dict, responses=dict, summary="Write records (upsert, insert, delete)")
+    @extend_schema(
+        request={"application/json": docs.RECORDS_DOCUMENT},
+        responses={200: docs.RECORDS_WRITTEN},
+        summary="Write records (upsert, insert, delete)",
+    )
     def post(self, request, name):
         from audiences.services.record_documents import write_records
 
@@ -57,7 +66,11 @@ class RecordsView(APIView):
         body = write_records(schema=schema, document=request.data, user=request.user)
         return Response(body)
 
-    @extend_schema(responses=dict, summary="Paged rows, optionally filtered by a rule (?where=)")
+    @extend_schema(
+        parameters=[WHERE],
+        responses={200: docs.RECORDS_PAGE},
+        summary="Paged rows, optionally filtered by a rule (?where=)",
+    )
     def get(self, request, name):
         require(request.user, "audiences.view_records", "Reading records")
         schema = get_object_or_404(Schema, name=name)
@@ -72,10 +85,7 @@ class RecordsView(APIView):
         return paginator.get_paginated_response([rename(row) for row in page])
 
     def _filtered(self, model, queryset, where):
-        try:
-            rule = json.loads(where)
-        except ValueError as exc:
-            raise ValidationFailed([{"path": "where", "message": f"not JSON: {exc}"}]) from None
+        rule = loads(where, path="where")
         filter_records = filter_hook()
         if filter_records is None:
             raise ValidationFailed([{"path": "where", "message": "rules are not available yet"}])
@@ -103,7 +113,11 @@ def import_body(record_import):
 class ImportsView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request=dict, responses={202: dict}, summary="Upload a CSV file (202)")
+    @extend_schema(
+        request={"multipart/form-data": docs.IMPORT_UPLOAD},
+        responses={202: docs.IMPORT},
+        summary="Upload a CSV file (202)",
+    )
     def post(self, request, name):
         from audiences.import_runs import start_import
 
@@ -125,7 +139,7 @@ class ImportsView(APIView):
 class ImportView(APIView):
     permission_model = RecordImport
 
-    @extend_schema(responses=dict, summary="Progress and counts of an import")
+    @extend_schema(responses={200: docs.IMPORT}, summary="Progress and counts of an import")
     def get(self, request, name, pk):
         record_import = get_object_or_404(RecordImport, pk=pk, schema__name=name)
         return Response(import_body(record_import))

@@ -2,21 +2,24 @@
 ``audiences.services.schemas``."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from audiences.api import documents as docs
 from audiences.models import Schema
 from audiences.serializers import schema_document
 from audiences.services import schemas as services
+from config.api.openapi import DETAIL
+from config.api.requests import flag_param
 
 CONFIRM = OpenApiParameter("confirm", bool, description="true to really delete")
+DEFINITIONS = {"application/json": {"oneOf": [docs.SCHEMA_DEFINITION, docs.SCHEMA_LIST]}}
 
 
 def _confirmed(request):
-    return request.query_params.get("confirm", "").lower() in ("true", "1", "yes")
+    return flag_param(request, "confirm")
 
 
 def _prefetched():
@@ -28,12 +31,12 @@ class SchemaListView(GenericAPIView):
 
     queryset = Schema.objects.none()
 
-    @extend_schema(operation_id="schemas_list", responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses={200: docs.SCHEMAS_PAGE})
     def get(self, request):
         page = self.paginate_queryset(_prefetched())
         return self.get_paginated_response([schema_document(s, with_stats=True) for s in page])
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=DEFINITIONS, responses={201: docs.SCHEMAS_CREATED, 409: DETAIL})
     def post(self, request):
         created = services.create_schemas(document=request.data, user=request.user)
         documents = [
@@ -51,11 +54,11 @@ class SchemaDetailView(GenericAPIView):
 
     queryset = Schema.objects.none()
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses={200: docs.SCHEMA})
     def get(self, request, name):
         return Response(schema_document(get_object_or_404(_prefetched(), name=name), True))
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request={"application/json": docs.SCHEMA_PATCH}, responses={200: docs.SCHEMA})
     def patch(self, request, name):
         get_object_or_404(Schema, name=name)
         services.add_to_schema(name=name, document=request.data, user=request.user)
@@ -106,7 +109,16 @@ class SchemaFieldsView(GenericAPIView):
 
     queryset = Schema.objects.none()
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        responses={
+            200: {
+                "type": "object",
+                "additionalProperties": True,
+                "description": "attributes (types, enums), links to follow, one-to-many links, "
+                "operators and saved audiences of the schema",
+            }
+        }
+    )
     def get(self, request, name):
         from audiences.fields import field_tree
 

@@ -43,6 +43,12 @@ def _check_name(name):
         raise ValidationFailed([{"path": "name", "message": error}])
 
 
+def _description(value):
+    if value is not None and not isinstance(value, str):
+        raise ValidationFailed([{"path": "description", "message": "must be a string"}])
+    return value
+
+
 def _schema(schema):
     if isinstance(schema, Schema):
         return schema
@@ -66,6 +72,7 @@ def refresh_count(*, audience, now=None):
 @transaction.atomic
 def create_rule_audience(*, name, schema, where, description="", user=None):
     _check_name(name)
+    _description(description)
     schema = _schema(schema)
     rules.parse(schema=schema, where=where, audience=name)
     audience = SavedAudience.objects.create(
@@ -91,6 +98,7 @@ def create_rule_audience(*, name, schema, where, description="", user=None):
 def update_rule_audience(*, audience, where=None, description=None, user=None):
     if audience.kind != AudienceKind.RULE:
         raise Conflict("A snapshot's members are fixed; only rule audiences take a new rule.")
+    _description(description)
     if where is not None:
         rules.parse(schema=audience.schema, where=where, audience=audience.name)
         audience.where = where
@@ -143,6 +151,7 @@ def snapshot_from_population(*, name, population, user=None, description=""):
 @transaction.atomic
 def snapshot_from_rule(*, name, schema, where, user=None, description="", now=None):
     _check_name(name)
+    _description(description)
     schema = _schema(schema)
     population = populations.from_rule(
         schema=schema, where=where, now=now, label=f"snapshot {name}"

@@ -5,7 +5,8 @@ A condition is a rule of the design 5.3 shape (``and``, ``or``, ``not``, compari
 ``field`` is ``count`` (the inbound population's count, an integer) or ``vars.NAME`` (a declared
 run variable, of its declared type), compared with a ``value`` or a ``var``. The operators are the
 rules module's own table (``audiences.rules.OPERATORS``), evaluated with their ``holds``
-predicate; a comparison with a null value is false, as in rules.
+predicate; a comparison with a null value is false, as in rules. Conditions nest at most
+``rules.MAX_DEPTH`` levels, as rules do (design 5.0): deeper is an error at its path.
 """
 
 from audiences import rules
@@ -36,7 +37,7 @@ def _side_type(field, variables):
     return None
 
 
-def _combinator_errors(cond, path, variables):
+def _combinator_errors(cond, path, variables, depth):
     for combinator in ("and", "or"):
         if combinator in cond:
             items = cond[combinator]
@@ -45,20 +46,22 @@ def _combinator_errors(cond, path, variables):
             return [
                 e
                 for i, c in enumerate(items)
-                for e in condition_errors(c, f"{path}.{combinator}[{i}]", variables)
+                for e in condition_errors(c, f"{path}.{combinator}[{i}]", variables, depth + 1)
             ]
     return None
 
 
-def condition_errors(cond, path, variables):
-    """The errors of one condition; ``variables``: declared name -> type."""
+def condition_errors(cond, path, variables, depth=1):
+    """The errors of one condition (``depth`` levels deep); ``variables``: name -> type."""
+    if depth > rules.MAX_DEPTH:
+        return [error(path, f"conditions nest at most {rules.MAX_DEPTH} levels")]
     if not isinstance(cond, dict):
         return [error(path, "a condition is an object")]
-    nested = _combinator_errors(cond, path, variables)
+    nested = _combinator_errors(cond, path, variables, depth)
     if nested is not None:
         return nested
     if "not" in cond:
-        return condition_errors(cond["not"], f"{path}.not", variables)
+        return condition_errors(cond["not"], f"{path}.not", variables, depth + 1)
     kind = _side_type(cond.get("field"), variables)
     if kind is None:
         return [error(f"{path}.field", "must be count or vars.NAME of a declared variable")]

@@ -15,14 +15,18 @@ from campaigns.services import approvals
 from campaigns.versions import latest_version
 from config.access import real_user, require
 from config.audit import log_change
+from config.inputs import max_length
 
 
 def unique_name(name, exclude=None):
-    """``name``, or ``name (copy)``, ``name (copy 2)``... when taken (design 5.0)."""
+    """``name``, or ``name (copy)``, ``name (copy 2)``... when taken (design 5.0); the name is
+    shortened so that the suffix still fits the column."""
     taken = Campaign.objects.exclude(pk=getattr(exclude, "pk", None))
+    limit = max_length(Campaign, "name")
     candidate, n = name, 1
     while taken.filter(name=candidate).exists():
-        candidate = f"{name} (copy)" if n == 1 else f"{name} (copy {n})"
+        suffix = " (copy)" if n == 1 else f" (copy {n})"
+        candidate = name[: limit - len(suffix)] + suffix
         n += 1
     return candidate
 

@@ -11,6 +11,10 @@ Services raise the domain errors of ``config.errors``; this module maps them to 
 - 409 ``{"detail": "..."}``: ``Conflict``.
 - 429 ``{"detail": "..."}``: ``TooSoon(message, wait=seconds)`` (sets ``Retry-After``).
 - 401 / 403 / 404 / 405 ``{"detail": "..."}``: DRF's own, with the permission classes' messages.
+- 400 at the path ``""`` for a value the database refuses (``django.db.DataError``: a string too
+  long for its column, a number out of range, a NUL character; a lone surrogate that cannot be
+  encoded): the last line of defence behind the checks at their paths (``config.inputs``,
+  ``config.api.parsers``), logged as a warning so the missing check gets written.
 - 500 ``{"detail": "Internal error"}``: any other exception in an API view is logged with its
   traceback and answered in JSON, never with an HTML page. ``page_not_found`` and ``server_error``
   (the root URLconf's ``handler404`` / ``handler500``) do the same for ``/api/`` paths outside DRF.
@@ -18,7 +22,7 @@ Services raise the domain errors of ``config.errors``; this module maps them to 
 
 import logging
 
-from django import http
+from django import db, http
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -96,8 +100,29 @@ def _domain_response(exc):
     return response
 
 
+def _unstorable(exc):
+    if isinstance(exc, db.DataError):
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else "a value cannot be stored"
+    if isinstance(exc, UnicodeEncodeError) and "surrogates not allowed" in str(exc):
+        return "a string is not valid Unicode text (a lone surrogate)"
+    return None
+
+
+def _unstorable_response(exc, context, reason):
+    view = context.get("view")
+    logger.warning(
+        "Unchecked value reached the database in %s: %s",
+        type(view).__name__ if view else "API view",
+        reason,
+    )
+    return _bad_request([{"path": "", "message": f"a value cannot be stored: {reason}"}])
+
+
 def exception_handler(exc, context):
     """DRF's ``EXCEPTION_HANDLER``: every API error in the design 5.0 format (module docstring)."""
+    reason = _unstorable(exc)
+    if reason:
+        return _unstorable_response(exc, context, reason)
     if isinstance(exc, domain.ValidationFailed):
         return _bad_request(exc.errors)
     if isinstance(exc, tuple(DOMAIN_STATUS)):

@@ -3,8 +3,12 @@
 python -m config.devstack run                 # make run
 python -m config.devstack test [PYTEST ARGS]  # make test
 python -m config.devstack exec -- CMD ARGS    # any command with the stack up
+python -m config.devstack manage -- ARGS      # manage.py ARGS with the stack up (make manage)
 python -m config.devstack shell               # manage.py shell with the stack up
 python -m config.devstack clean               # remove a data folder (and its /var/tmp part)
+
+exec, manage and shell use the servers of a running ``make run`` on the same data folder when
+there is one (``Stack(attach=True)``), and start their own otherwise.
 """
 
 import argparse
@@ -42,7 +46,7 @@ def command_exec(args):
     cmd = args.rest
     if not cmd:
         raise LauncherError("exec needs a command: python -m config.devstack exec -- CMD ARGS")
-    with Stack(args.data_dir, fast=args.fast) as stack:
+    with Stack(args.data_dir, fast=args.fast, attach=True) as stack:
         if args.migrate:
             migrate = [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"]
             code = run_in_foreground(stack, migrate)
@@ -52,8 +56,15 @@ def command_exec(args):
 
 
 def command_shell(args):
-    with Stack(args.data_dir) as stack:
+    with Stack(args.data_dir, attach=True) as stack:
         return run_in_foreground(stack, [sys.executable, "manage.py", "shell", *args.rest])
+
+
+def command_manage(args):
+    if not args.rest:
+        raise LauncherError("manage needs a command: python -m config.devstack manage -- ARGS")
+    with Stack(args.data_dir, attach=True) as stack:
+        return run_in_foreground(stack, [sys.executable, "manage.py", *args.rest])
 
 
 def command_run(args):
@@ -79,6 +90,7 @@ COMMANDS = {
     "test": command_test,
     "exec": command_exec,
     "shell": command_shell,
+    "manage": command_manage,
     "clean": command_clean,
 }
 

@@ -91,6 +91,7 @@ def run(data_dir, port):
         stack.env["PORT"] = str(port)
         stack.env.setdefault("WEB_CONCURRENCY", "2")
         runtime = prepare(stack)
+        stack.publish(PORT=port)
         try:
             for name, cmd in app_processes(runtime, port).items():
                 children[name] = spawn(cmd, env=stack.env)

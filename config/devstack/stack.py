@@ -1,10 +1,18 @@
-"""One data folder's stack: its lock, crash recovery, the servers and the children's environment."""
+"""One data folder's stack: its lock, crash recovery, the servers and the children's environment.
 
+A launcher that serves (``make run``) publishes its stack in ``<data dir>/stack.json`` (its pid,
+``DATABASE_URL``, ``REDIS_URL``, ``PORT``; readable by its owner only) until it stops. A stack
+opened with ``attach=True`` (``make shell``, ``make manage``, ``exec``) on a data folder whose
+lock such a launcher holds uses those servers instead of refusing: it starts nothing, stops
+nothing, and its commands are not tagged, so stopping ``make run`` does not end them.
+"""
+
+import json
 import os
 import signal
 from pathlib import Path
 
-from .places import DataLock, locate
+from .places import DataLock, LauncherError, locate
 from .procs import MARKER, stop_pids, tagged_processes
 from .servers import Postgres, Valkey
 
@@ -38,14 +46,20 @@ class Stack:
     later launcher find what this one leaves behind if it is SIGKILLed.
     """
 
-    def __init__(self, data_dir, *, fast=False, precheck=None):
+    def __init__(self, data_dir, *, fast=False, precheck=None, attach=False):
         self.data_dir = Path(data_dir).resolve()
         self.fast = fast
         self.precheck = precheck  # called once the lock is held, before any server starts
+        self.attach = attach
+        self.attached_to = None  # the serving launcher's pid, when attached
         self.lock = DataLock(self.data_dir)
         self.postgres = None
         self.valkey = None
         self.env = None
+
+    @property
+    def published(self):
+        return self.data_dir / "stack.json"
 
     def __enter__(self):
         try:
@@ -60,7 +74,12 @@ class Stack:
 
     def start(self):
         self.data_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
-        self.lock.acquire()
+        try:
+            self.lock.acquire()
+        except LauncherError:
+            if not (self.attach and self._attach()):
+                raise
+            return
         if self.precheck:
             self.precheck()
         self.env = self._child_env()
@@ -81,12 +100,34 @@ class Stack:
         say(f"data in {self.data_dir}")
         say(f"DATABASE_URL={self.env['DATABASE_URL']}  REDIS_URL={self.env['REDIS_URL']}")
 
-    def _child_env(self):
+    def publish(self, **extra):
+        """Let ``attach`` stacks use this one (module docstring)."""
+        urls = {name: self.env[name] for name in ("DATABASE_URL", "REDIS_URL")}
+        document = {"pid": os.getpid(), **urls, **{k: str(v) for k, v in extra.items()}}
+        fd = os.open(self.published, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(document, handle)
+
+    def _attach(self):
+        """Use the stack a serving launcher published; False when there is none to use."""
+        try:
+            document = json.loads(self.published.read_text())
+            os.kill(int(document["pid"]), 0)
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        self.env = self._child_env(tagged=False)
+        self.env.update({k: v for k, v in document.items() if k != "pid"})
+        self.attached_to = int(document["pid"])
+        say(f"using the stack of the launcher running as pid {self.attached_to}")
+        return True
+
+    def _child_env(self, tagged=True):
         env = dict(os.environ)
         env.pop("TEST_DATABASE_NAME", None)
+        env.pop(MARKER, None)
         env.update(
             {
-                MARKER: str(self.data_dir),
+                **({MARKER: str(self.data_dir)} if tagged else {}),
                 "LOCAL_MODE": "1",
                 "DEV_DATA_DIR": str(self.data_dir),
                 "PYTHONUNBUFFERED": "1",
@@ -114,6 +155,7 @@ class Stack:
             return
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
+        self.published.unlink(missing_ok=True)
         stop_pids(tagged_processes(self.data_dir, exclude=self._server_tree()))
         if self.valkey:
             self.valkey.stop()

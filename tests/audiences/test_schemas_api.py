@@ -240,3 +240,29 @@ def test_deleting_a_link_keeps_its_via_attribute_and_values(api, defined):
     assert dynamic.get_model("customer").objects.get().store_id == "s1"
     assert api.get("/api/schemas/customer/").json()["links"] == []
     assert api.delete("/api/schemas/store/?confirm=true").status_code == 204
+
+
+def test_estimated_records_is_a_real_figure(api, defined):
+    """Exact under ``EXACT_BELOW`` rows (even before any ANALYZE, when the planner knows
+    nothing), the planner's estimate above it once the table was analyzed."""
+    from audiences.ddl import EXACT_BELOW
+
+    def estimated(name):
+        return api.get(f"/api/schemas/{name}/").json()["estimated_records"]
+
+    assert estimated("store") == 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO data_store (store_id, city) SELECT 's' || i, 'Lyon' "
+            "FROM generate_series(1, 25) AS i"
+        )
+    assert estimated("store") == 25
+    assert api.get("/api/schemas/").json()["results"][1]["estimated_records"] == 25
+    big = EXACT_BELOW + 2000
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO data_customer (customer_id) SELECT 'c' || i "
+            f"FROM generate_series(1, {big}) AS i"
+        )
+        cursor.execute("ANALYZE data_customer")
+    assert estimated("customer") == big

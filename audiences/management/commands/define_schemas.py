@@ -2,13 +2,13 @@
 ``{"schemas": [...]}``), through the same service as the API and the admin. Errors are printed with
 their JSON path, the exit status is non-zero, and nothing is written."""
 
-import json
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
 from audiences.services.schemas import create_schemas
 from config.errors import ValidationFailed
+from config.inputs import loads
 
 
 class Command(BaseCommand):
@@ -31,10 +31,10 @@ class Command(BaseCommand):
     def _load(self, name):
         try:
             if name == "-":
-                return json.load(sys.stdin)
+                return loads(sys.stdin.read())
             with open(name, encoding="utf-8") as handle:
-                return json.load(handle)
+                return loads(handle.read())
         except OSError as exc:
             raise CommandError(f"cannot read {name}: {exc.strerror}") from exc
-        except json.JSONDecodeError as exc:
+        except (ValueError, ValidationFailed) as exc:
             raise CommandError(f"{name} is not valid JSON: {exc}") from exc

@@ -2,7 +2,6 @@
 (design 5.4). Without ``--user`` the operator acts as the system; with it, that user's permissions
 apply, as in the admin and the API."""
 
-import json
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -10,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from campaigns import services
 from config.access import SYSTEM
 from config.errors import DomainError, ValidationFailed
+from config.inputs import loads
 
 
 class Command(BaseCommand):
@@ -23,11 +23,11 @@ class Command(BaseCommand):
         actor = acting_user(user)
         try:
             if file == "-":
-                document = json.load(sys.stdin)
+                document = loads(sys.stdin.read())
             else:
                 with open(file, encoding="utf-8") as handle:
-                    document = json.load(handle)
-        except (OSError, ValueError) as exc:
+                    document = loads(handle.read())
+        except (OSError, ValueError, ValidationFailed) as exc:
             raise CommandError(f"{file}: {exc}") from None
         try:
             campaign = services.create_from_definition(document=document, user=actor)
