@@ -279,7 +279,12 @@ class CampaignAdmin(admin.ModelAdmin):
                 for a in lifecycle.available(campaign, request.user)
                 if a.name != "edit"
             ]  # fmt: skip
-        context = {"lifecycle": buttons, **(extra_context or {})}
+        context = {
+            "lifecycle": buttons,
+            "channel_activities": admin_views.channel_activities(campaign) if campaign else [],
+            "staff_email": request.user.email,
+            **(extra_context or {}),
+        }
         return super().change_view(request, object_id, form_url, extra_context=context)
 
     def perform(self, request, campaign, name, **arguments):
@@ -301,6 +306,9 @@ class CampaignAdmin(admin.ModelAdmin):
             text = f"{campaign}: duplicated as {result}."
         elif name == "publish" and approvals.waiting(result).exists():
             text = f"{campaign}: sent for approval; now {result.status.replace('_', ' ')}."
+        elif name == "send_proof":
+            sent = ", ".join(f"{r['to']} ({r['status']})" for r in result.results)
+            text = f"{campaign}: proof of {result.activity_key} for {result.record_key} sent to {sent}."
         else:
             label = lifecycle.ACTIONS[name].label.lower()
             text = f"{campaign}: {label} done; now {result.status.replace('_', ' ')}."
@@ -319,6 +327,12 @@ class CampaignAdmin(admin.ModelAdmin):
                 problems = "; ".join(e["message"] for e in exc.errors)
                 messages.error(request, f"{campaign}: variables are not JSON ({problems}).")
                 return redirect("admin:campaigns_campaign_change", pk)
+        if action == "send_proof":
+            arguments = {
+                "activity": request.POST.get("activity") or None,
+                "record": request.POST.get("record", "").strip(),
+                "to": [a.strip() for a in request.POST.get("to", "").split(",") if a.strip()],
+            }
         result = self.perform(request, campaign, action, **arguments)
         if isinstance(result, Campaign) and result.pk != campaign.pk:
             return redirect("admin:campaigns_campaign_change", result.pk)

@@ -9,6 +9,7 @@ user. Errors are shown beside the option they concern.
 """
 
 import re
+import threading
 
 from django import forms
 from django.contrib import admin, messages
@@ -23,6 +24,7 @@ from campaigns.admin_inlines import can_edit
 from campaigns.models import Activity, Campaign
 from config.errors import DomainError, ValidationFailed
 
+_page = threading.local()  # the request of the page being drawn (previews need its user)
 OPTION_PATH = re.compile(r"^activities\[\d+\]\.?(?P<rest>.*)$")
 
 
@@ -101,7 +103,7 @@ def _kind_and_campaign(request, obj):
 
 @admin.register(Activity)
 class ActivityAdmin(admin.ModelAdmin):
-    readonly_fields = ("ports", "problems")
+    readonly_fields = ("ports", "notes", "preview", "problems")
 
     def get_model_perms(self, request):
         return {}  # reached from the campaign page, not from the index
@@ -111,7 +113,16 @@ class ActivityAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         kind, campaign = _kind_and_campaign(request, obj)
-        return ["key", "label", *option_fields(kind, campaign), "ports", "problems"]
+        extra = ["preview"] if obj is not None and getattr(kind, "channel", "") else []
+        return [
+            "key",
+            "label",
+            *option_fields(kind, campaign),
+            "ports",
+            "notes",
+            *extra,
+            "problems",
+        ]
 
     def _form_class(self, request, obj):
         kind, campaign = _kind_and_campaign(request, obj)
@@ -141,6 +152,40 @@ class ActivityAdmin(admin.ModelAdmin):
         kind = registry.get(obj.type)
         return ", ".join(kind.ports_for(kind.with_defaults(obj.options or {}))) or "none"
 
+    @admin.display(description="notes")
+    def notes(self, obj):
+        """What the kind says of its saved options (an SMS: its length and segments)."""
+        if not obj or not obj.pk:
+            return "-"
+        kind = registry.get(obj.type)
+        found = getattr(kind, "notes", lambda options: [])(kind.with_defaults(obj.options or {}))
+        return "; ".join(found) or "-"
+
+    @admin.display(description="preview")
+    def preview(self, obj):
+        """A channel activity rendered for a chosen record (``?preview=<key>``)."""
+        from channels.admin import sample_list
+
+        request = _page.request
+        key = request.GET.get("preview", "").strip()
+        form = format_html(
+            '<input type="text" name="preview" value="{}" placeholder="record key" form="preview-form" '
+            'size="14"> <button type="submit" class="button" form="preview-form">Preview</button>',
+            key,
+        )
+        if not key:
+            return form
+        try:
+            shown = services.preview(
+                campaign=obj.campaign, user=request.user, activity=obj.key, record=key
+            )
+        except DomainError as exc:
+            return format_html('{}<p class="errornote">{}</p>', form, exc)
+        note = shown.get("segments")
+        extra = format_html("<p>{} characters, {}, {} segment(s)</p>", note["characters"],
+                            note["encoding"], note["segments"]) if note else ""  # fmt: skip
+        return format_html("{}{}{}", form, sample_list([shown], request.user), extra)
+
     @admin.display(description="validation")
     def problems(self, obj):
         from campaigns import admin_views
@@ -167,6 +212,8 @@ class ActivityAdmin(admin.ModelAdmin):
             return
         saved = form.campaign.activities.non_polymorphic().get(key=form.cleaned_data["key"])
         obj.pk, obj.id = saved.pk, saved.pk
+        for note in getattr(form.kind, "notes", lambda options: [])(form.activity()):
+            messages.info(request, f"{saved.key}: {note}")
 
     def save_related(self, request, form, formsets, change):
         return None
@@ -194,6 +241,7 @@ class ActivityAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:campaigns_campaign_changelist"))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        _page.request = request
         obj = self.get_object(request, object_id) if object_id else None
         kind, campaign = _kind_and_campaign(request, obj)
         context = {

@@ -12,6 +12,8 @@ eyes, distinct approvals); a refusal is an error message, never a 500.
 - the list: approve or reject a selection.
 """
 
+import threading
+
 from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -71,7 +73,7 @@ class HumanTaskAdmin(admin.ModelAdmin):
     readonly_fields = (
         "title", "kind", "status", "group", "assignee", "due_at", "campaign", "run", "policy",
         "reason", "message", "requested_by", "created_at", "approvals_so_far", "decision",
-        "comment", "decided_by", "decided_at", "version",
+        "comment", "decided_by", "decided_at", "version", "send",
     )  # fmt: skip
     change_form_template = "admin/campaigns/humantask/change_form.html"
 
@@ -100,6 +102,8 @@ class HumanTaskAdmin(admin.ModelAdmin):
             ("Task", {"fields": ("title", "kind", "status", "group", "assignee", "due_at")}),
             ("The request", {"fields": (*asked, "approvals_so_far")}),
         ]
+        if obj is not None and obj.kind == "send_confirmation":
+            sets.append(("What will be sent", {"fields": ("send",)}))
         if obj is not None and obj.status not in OPEN_TASK:
             outcome = ("decision", "comment", "decided_by", "decided_at", "version")
             sets.append(("Outcome", {"fields": outcome}))
@@ -180,6 +184,23 @@ class HumanTaskAdmin(admin.ModelAdmin):
     def _link(self, task):
         url = reverse("admin:campaigns_humantask_change", args=[task.pk])
         return format_html('<a href="{}">{}</a>', url, task.title or f"task {task.pk}")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        self._viewer.user = request.user
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    _viewer = threading.local()
+
+    @admin.display(description="what will be sent")
+    def send(self, obj):
+        from channels.admin import delivery_panel
+        from channels.models import Delivery
+
+        ar = obj.activity_run
+        delivery = (
+            Delivery.objects.filter(pk=(ar.state or {}).get("delivery")).first() if ar else None
+        )
+        return delivery_panel(delivery, self._viewer.user) if delivery else "-"
 
     @admin.action(description="Approve the selected tasks")
     def approve_selected(self, request, queryset):

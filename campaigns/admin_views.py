@@ -374,3 +374,18 @@ def launch_plan(campaign):
         head,
         past,
     )
+
+
+def channel_activities(campaign) -> list[str]:
+    """The keys of the campaign's channel activities (for the proof form)."""
+    from campaigns.activities.channel import ChannelKind
+
+    keys = []
+    for activity in campaign.activities.non_polymorphic().order_by("order", "id"):
+        try:
+            kind = registry.get(activity.type)
+        except KeyError:
+            continue
+        if isinstance(kind, ChannelKind):
+            keys.append(activity.key)
+    return keys

@@ -51,6 +51,11 @@ TASK_PROPERTIES = {
     "approvals": {"type": "array", "items": APPROVAL},
     "version": {"type": "integer", "nullable": True, "description": "The version it published."},
     "actions": {"type": "array", "items": STRING, "description": "What you may do now."},
+    "delivery": {
+        "type": "object",
+        "nullable": True,
+        "description": "A send confirmation's delivery: its final count and rendered samples.",
+    },
 }
 TASK = {"type": "object", "properties": TASK_PROPERTIES}
 CHANGE = {
@@ -144,7 +149,18 @@ def task_data(task, user=None) -> dict:
         ],
         "version": task.version.number if task.version else None,
         "actions": [a.name for a in lifecycle.available(task, user, "task")] if user else [],
+        "delivery": _delivery_of(task, user) if task.kind == "send_confirmation" else None,
     }
+
+
+def _delivery_of(task, user):
+    """A send confirmation's delivery: the final count and the rendered samples."""
+    from channels.api import delivery_data
+    from channels.models import Delivery
+
+    ar = task.activity_run
+    delivery = Delivery.objects.filter(pk=(ar.state or {}).get("delivery")).first() if ar else None
+    return delivery_data(delivery, user, samples=True) if delivery else None
 
 
 def _choice(request, name, choices):

@@ -11,3 +11,10 @@ class CampaignsConfig(AppConfig):
         from campaigns import demo
 
         demo_seeded.connect(demo.on_demo_seeded, dispatch_uid="campaigns.demo.example")
+
+        from campaigns.activities import channel
+        from campaigns.engine import wakeups
+        from channels import signals
+
+        signals.delivery_ended.connect(wakeups.on_delivery_ended, dispatch_uid="campaigns.wake")
+        signals.owner_state.connect(channel.owner_state, dispatch_uid="campaigns.owner_state")

@@ -9,7 +9,8 @@ The definition (``definition()``) uses every flow activity kind: shoe and sport 
 (``build_audience`` with ``emit_empty``), the active subscribers (``read_audience``), customers
 updated since a date (``incremental_query``), their ``combine`` (intersection with complement,
 exclusion), a ``fork``, a ``test`` on the count and a variable, an ``approval``, a ``wait``, an
-``and_join``, an ``alert`` and several ``end``s. It validates, and stays a draft.
+``and_join``, an ``alert`` and several ``end``s, and reaches the large group by ``email`` (with
+send confirmation) and ``sms`` (without) through a ``fork``. It validates, and stays a draft.
 """
 
 from django.contrib.auth.models import Group
@@ -104,6 +105,33 @@ def _activities():
             "subject": "Win-back demo: counts",
             "message": "The win-back demo campaign reached its last step.",
         },
+        {"id": "reach", "type": "fork", "position": [700, 0]},
+        {
+            "id": "winback_mail",
+            "type": "email",
+            "position": [900, -200],
+            "subject": "{{ profile.first_name }}, your {{ vars.country }} win-back offer",
+            "html": (
+                "<html><head><style>.offer {color: #417690; font-weight: bold}</style></head>"
+                "<body><p>Hello {{ profile.first_name }} {{ profile.last_name }},</p>"
+                "<p>We miss you at <b>{{ profile.store.name }}</b> in {{ profile.store.city }}."
+                '</p><p class="offer">20% off your next shoes.</p>'
+                '<p><a href="{{ message.view_url }}">View in your browser</a> · '
+                '<a href="{{ message.unsubscribe_url }}">Unsubscribe</a></p></body></html>'
+            ),
+            "send_confirmation": True,
+            "throttle_per_second": 200,
+        },
+        {
+            "id": "winback_sms",
+            "type": "sms",
+            "position": [900, -100],
+            "text": "{{ profile.first_name }}, 20% off shoes at {{ profile.store.name }} this week.",
+            "send_confirmation": False,
+            "throttle_per_second": 50,
+        },
+        {"id": "mailed", "type": "end", "position": [1100, -200]},
+        {"id": "texted", "type": "end", "position": [1100, -100]},
         {"id": "done", "type": "end", "position": [1600, 200]},
         {"id": "too_small", "type": "end", "position": [800, 200]},
         {"id": "rejected", "type": "end", "position": [1000, 100]},
@@ -122,7 +150,12 @@ TRANSITIONS = [
     ("updated", "out", "updated_non_buyers"),
     ("subscribed_buyers", "out", "size_check"),
     ("subscribed_buyers", "complement", "not_both"),
-    ("size_check", "large", "sign_off"),
+    ("size_check", "large", "reach"),
+    ("reach", "out", "sign_off"),
+    ("reach", "out", "winback_mail"),
+    ("reach", "out", "winback_sms"),
+    ("winback_mail", "out", "mailed"),
+    ("winback_sms", "out", "texted"),
     ("size_check", "default", "too_small"),
     ("sign_off", "approved", "cool_off"),
     ("sign_off", "rejected", "rejected"),

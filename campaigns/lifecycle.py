@@ -11,7 +11,7 @@ about the state. ``available(obj, user) -> [Action]`` lists what ``user`` may do
 States are the object's ``status``; campaign actions may also need the draft graph to be
 ``editable`` (a draft, or a published campaign with a revision open, design 9: the live schedule
 keeps using the last published version while the revision is edited) or not. Later issues add
-their actions (send confirmation, proofs, policies...) as rows here, each with its codename.
+their actions (policies...) as rows here, each with its codename.
 """
 
 from dataclasses import dataclass
@@ -52,7 +52,20 @@ def editable(campaign) -> bool:
     return campaign.status in EDITABLE or campaign.revision_opened_at is not None
 
 
+SEND_CONFIRMATION = "send_confirmation"
+
+
+def task_action(task) -> str:
+    """The row that decides ``task``: its kind's ``decide_action`` (``campaigns.task_kinds``),
+    ``confirm_send`` for a send confirmation, ``decide_task`` otherwise."""
+    from campaigns import task_kinds
+
+    return task_kinds.get(task.kind).decide_action
+
+
 def _condition_holds(action, obj):
+    if action.name in ("decide_task", "confirm_send"):
+        return task_action(obj) == action.name
     if action.name == "trigger":
         from campaigns.versions import live_schedule
 
@@ -116,6 +129,12 @@ TABLE = [
     _row("assign_task", "Assign", "Assigning a task", "task", (T.NEW, T.ASSIGNED),
          "campaigns.assign_task", "campaigns.services.assign_task", None,
          "Give a task of one of your groups to one of its members (or take it)."),
+    _row("confirm_send", "Confirm send", "Confirming a send", "task", (T.NEW, T.ASSIGNED),
+         "campaigns.confirm_send", "campaigns.services.decide_task", None,
+         "Approve (send) or reject (cancel) a delivery waiting for its send confirmation."),
+    _row("send_proof", "Send proof", "Sending a proof", "campaign", EVERY_STATE,
+         "campaigns.send_proof", "campaigns.services.send_proof", None,
+         "Render a channel activity for one record and send it to staff addresses."),
 ]  # fmt: skip
 ACTIONS = {action.name: action for action in TABLE}
 
@@ -133,6 +152,8 @@ VERBS = {
     "stop_run": "stop",
     "decide_task": "decide",
     "assign_task": "assign",
+    "confirm_send": "confirm",
+    "send_proof": "send a proof of",
 }
 
 

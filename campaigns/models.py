@@ -86,6 +86,7 @@ class Campaign(models.Model):
             ("operate_campaign", "Can pause, resume, stop and close a campaign and its runs"),
             ("archive_campaign", "Can archive a campaign"),
             ("trigger_campaign", "Can trigger a signal campaign"),
+            ("send_proof", "Can send proofs of a campaign's messages"),
         ]
 
     def __str__(self):
@@ -358,6 +359,7 @@ class HumanTask(models.Model):
         permissions = [
             ("decide_task", "Can approve or reject tasks of one's groups"),
             ("assign_task", "Can assign and reassign tasks of one's groups"),
+            ("confirm_send", "Can confirm (or reject) a send waiting for confirmation"),
         ]
 
     def __str__(self):

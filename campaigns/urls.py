@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from campaigns.api import CampaignViewSet
+from campaigns.api_channels import PreviewView, ProofView
 from campaigns.api_files import FilesView
 from campaigns.api_policies import PolicyViewSet
 from campaigns.api_rules import RuleContextView
@@ -24,5 +25,7 @@ urlpatterns = [
         RuleContextView.as_view(),
         name="campaign-rule-context",
     ),
+    path("campaigns/<int:pk>/proof/", ProofView.as_view(), name="campaign-proof"),
+    path("campaigns/<int:pk>/preview/", PreviewView.as_view(), name="campaign-preview"),
     *router.urls,
 ]

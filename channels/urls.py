@@ -1,3 +1,10 @@
-"""REST endpoints of the channels app, mounted under /api/."""
+"""REST endpoints of the channels app, mounted under /api/: ``deliveries/``."""
 
-urlpatterns = []
+from rest_framework.routers import SimpleRouter
+
+from channels.api import DeliveryViewSet
+
+router = SimpleRouter()
+router.register("deliveries", DeliveryViewSet, basename="delivery")
+
+urlpatterns = router.urls

@@ -7,6 +7,7 @@ Two modes:
   on 127.0.0.1, a secret key generated once and kept in the dev data folder, mail written to files.
 """
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -181,20 +182,29 @@ FILE_UPLOAD_HANDLERS = [
     "audiences.upload_handlers.TemporaryFileHandler",
 ]
 
-# Mail: Django's own variable names. Local mode without EMAIL_HOST writes mail to files.
+# Mail: Django's own variable names. Local mode without EMAIL_HOST keeps every message (staff
+# alerts and campaign messages) in the Outbox, readable in the admin: nothing leaves the machine.
 EMAIL_HOST = env("EMAIL_HOST")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "campaigns@localhost")
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 elif LOCAL_MODE:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = str(DEV_DATA_DIR / "mail")
+    EMAIL_BACKEND = "channels.outbox.EmailBackend"
 else:
     EMAIL_HOST = required("EMAIL_HOST")
+
+# Channel providers (design 9): one backend per channel by dotted path, loaded lazily
+# (channels.providers). Built from the environment by channels.config (README, "Sending").
+from channels.config import providers_from_environment  # noqa: E402
+
+CHANNEL_PROVIDERS = providers_from_environment(env, local=LOCAL_MODE, email_host=EMAIL_HOST)
+# django-anymail's settings (EMAIL_PROVIDER=anymail): a JSON object, e.g. {"POSTMARK_SERVER_TOKEN": "..."}
+ANYMAIL = json.loads(env("ANYMAIL_SETTINGS", "{}"))
 
 # Security: production defaults are safe; local mode is plain HTTP on 127.0.0.1.
 SECURE_SSL_REDIRECT = not LOCAL_MODE and env_bool("SECURE_SSL_REDIRECT", default=True)
@@ -218,6 +228,7 @@ RQ_QUEUES = {
         ("engine", 6 * 3600),
         ("engine_long", 6 * 3600),
         ("imports", 6 * 3600),
+        ("sending", 6 * 3600),
     )
 }
 ENGINE_QUEUES = [f"{RQ_QUEUE_PREFIX}engine", f"{RQ_QUEUE_PREFIX}engine_long"]
@@ -284,3 +295,23 @@ CAMPAIGN_ACTIVITY_KINDS = [m for m in env("CAMPAIGN_ACTIVITY_KINDS", "").split("
 CAMPAIGN_ACTIVITY_MODULES = [m for m in env("CAMPAIGN_ACTIVITY_MODULES", "").split(",") if m]
 # load_file may read files from this folder (paths relative to it); empty: uploaded files only.
 CAMPAIGN_FILES_DIR = env("CAMPAIGN_FILES_DIR", "")
+
+# Sending (design 10; README, "Sending").
+SEND_CONFIRMATION_GROUP = env("SEND_CONFIRMATION_GROUP", "Send confirmers")
+SEND_CHUNK_SIZE = env_int("SEND_CHUNK_SIZE", 500)
+SEND_MARK_BATCH = env_int("SEND_MARK_BATCH", 10)
+SEND_LEASE_SECONDS = env_int("SEND_LEASE_SECONDS", 30)
+SEND_JOBS = env_int("SEND_JOBS", 4)
+SEND_JOB_SECONDS = env_int("SEND_JOB_SECONDS", 600)
+SEND_RETRIES = env_int("SEND_RETRIES", 4)
+SEND_DURABLE_MARKS = env_bool("SEND_DURABLE_MARKS", default=True)
+SEND_RETRY_SECONDS = float(env("SEND_RETRY_SECONDS", "1"))
+PROOF_ALLOWED_DOMAINS = [
+    d.strip().lower() for d in env("PROOF_ALLOWED_DOMAINS", "").split(",") if d.strip()
+]
+PROOF_ALLOWED_ADDRESSES = [
+    a.strip() for a in env("PROOF_ALLOWED_ADDRESSES", "").split(",") if a.strip()
+]
+RENDER_MAX_CHARS = env_int("RENDER_MAX_CHARS", 1_000_000)
+RENDER_MAX_STEPS = env_int("RENDER_MAX_STEPS", 1_000_000)
+RENDER_MAX_SECONDS = float(env("RENDER_MAX_SECONDS", "2"))

@@ -26,7 +26,7 @@ import json
 from django.conf import settings
 names = ["DEBUG", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
          "SECURE_HSTS_SECONDS", "SITE_URL", "ALLOWED_HOSTS", "EMAIL_BACKEND", "SECRET_KEY",
-         "REDIS_URL"]
+         "REDIS_URL", "CHANNEL_PROVIDERS"]
 values = {name: getattr(settings, name) for name in names}
 values["DATABASE"] = {k: settings.DATABASES["default"][k] for k in ("NAME", "USER", "HOST", "PORT")}
 values["DATABASE_OPTIONS"] = settings.DATABASES["default"]["OPTIONS"]
@@ -91,7 +91,7 @@ def test_malformed_values_are_refused_with_their_name(name, value, message):
     assert message in err
 
 
-def test_local_mode_keeps_one_secret_key_beside_the_data_and_writes_mail_to_files(tmp_path):
+def test_local_mode_keeps_one_secret_key_beside_the_data_and_keeps_mail_in_the_outbox(tmp_path):
     env = {
         "LOCAL_MODE": "1",
         "DEV_DATA_DIR": str(tmp_path),
@@ -108,8 +108,36 @@ def test_local_mode_keeps_one_secret_key_beside_the_data_and_writes_mail_to_file
     assert first["SITE_URL"] == "http://127.0.0.1:8123"
     assert first["SECURE_SSL_REDIRECT"] is False
     assert first["SESSION_COOKIE_SECURE"] is False
-    assert first["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
-    assert first["EMAIL_FILE_PATH"] == str(tmp_path / "mail")
+    assert first["EMAIL_BACKEND"] == "channels.outbox.EmailBackend"
+    assert first["EMAIL_FILE_PATH"] is None
+    backends = {c: p["BACKEND"] for c, p in first["CHANNEL_PROVIDERS"].items()}
+    assert backends == dict.fromkeys(
+        ("email", "sms", "push"), "channels.providers.outbox.OutboxProvider"
+    )
+
+
+def test_channel_providers_come_from_the_environment():
+    env = {
+        **PRODUCTION,
+        "EMAIL_HOURLY_LIMIT": "50000",
+        "SMS_PROVIDER": "form",
+        "SMS_PROVIDER_URL": "https://api.example.com/Messages.json",
+        "SMS_PROVIDER_BASIC_AUTH": "AC1:token",
+        "SMS_FROM": "+15550100",
+    }
+    code, out, err = load_settings(env)
+    assert code == 0, err
+    providers = json.loads(out)["CHANNEL_PROVIDERS"]
+    assert providers["email"]["BACKEND"] == "channels.providers.smtp.SMTPProvider"
+    assert providers["email"]["HOURLY_LIMIT"] == 50000
+    assert providers["sms"]["BACKEND"] == "channels.providers.http.FormProvider"
+    assert (providers["sms"]["URL"], providers["sms"]["FROM"]) == (
+        env["SMS_PROVIDER_URL"],
+        "+15550100",
+    )
+    assert providers["push"]["BACKEND"] is None  # production: nothing configured, nothing sent
+    code, _, err = load_settings({**PRODUCTION, "EMAIL_HOURLY_LIMIT": "lots"})
+    assert code != 0 and "EMAIL_HOURLY_LIMIT must be an integer" in err
 
 
 def test_local_mode_still_needs_the_servers():

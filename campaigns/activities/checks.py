@@ -6,7 +6,8 @@ non-null value whose schema has an ``x-widget`` listed in ``CHECKERS``: ``rule``
 schema its ``x-rule-schema`` names, with the inbound shape's columns as ``target.ALIAS``),
 ``duration``, and the references ``schema``, ``audience``, ``group``, ``user`` (by name: design
 5.4 keeps database ids out of definitions), ``link`` (a link path from the inbound schema),
-``column`` (a column of the inbound shape: ``target.ALIAS``, an added column or an attribute
+``template`` (Jinja2 syntax and names, with line numbers), ``column`` (a column of the inbound
+shape: ``target.ALIAS``, an added column or an attribute
 path), ``attribute`` (an attribute of the schema named by the option its ``x-schema-option``
 gives, default ``schema``), ``identifier`` (a name of design 5.0) and ``file`` (a campaign file
 or a path under ``CAMPAIGN_FILES_DIR``). A new widget is one entry in ``CHECKERS``.
@@ -60,6 +61,13 @@ def _reference(model, field, noun):
         return [{"path": path, "message": f"no {noun} named {value!r}"}]
 
     return checker
+
+
+def _template(node, value, path, options, check):
+    from campaigns.activities.channel import template_context
+    from channels import personalize
+
+    return personalize.check(value, path=path, **template_context(check))
 
 
 def _user(node, value, path, options, check):
@@ -122,6 +130,7 @@ CHECKERS = {
     "attribute": _attribute,
     "identifier": _identifier,
     "file": _file,
+    "template": _template,
 }
 
 

@@ -40,6 +40,9 @@ DEFAULT_KINDS = [
     "campaigns.activities.approval",
     "campaigns.activities.alert",
     "campaigns.activities.end",
+    "campaigns.activities.email",
+    "campaigns.activities.sms",
+    "campaigns.activities.push",
 ]
 
 _kinds: dict = {}

@@ -29,6 +29,7 @@ from campaigns.engine import jobs
 from campaigns.engine.claim import ACTIVE_RUN
 from campaigns.models import FINAL_RUN, ActivityRun, ActivityRunStatus, Run
 from campaigns.services.tasks import expire_due as expire_tasks
+from channels.services import tick as deliveries_tick
 
 S = ActivityRunStatus
 PURGE_EVERY_SECONDS = 60
@@ -122,4 +123,5 @@ def tick() -> dict:
         "expired": expire_tasks(),  # human tasks past due_at (their activity takes on_expiry)
         "imports": imports.reconcile(),
         "purged": purge_populations(),
+        "deliveries": deliveries_tick(),  # design 10: validity windows, dead send jobs
     }

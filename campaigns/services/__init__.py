@@ -10,6 +10,9 @@ lifecycle table (``campaigns.lifecycle``: permission, then state) and auditing t
 - ``approvals``: publication under approval policies, four eyes bound to the definition hash;
 - ``policies``: managing approval policies (``campaigns.manage_policies``);
 - ``notifications``: where email to approvers and requesters plugs in (not built yet).
+- ``running``: test runs, publish, launches, pause, resume, stop, close, archive, trigger;
+- ``tasks``: deciding human tasks (send confirmations included);
+- ``proofs``: proofs and previews of channel activities.
 """
 
 from campaigns.services.editing import (  # noqa: F401
@@ -24,6 +27,7 @@ from campaigns.services.editing import (  # noqa: F401
     validation_errors,
 )
 from campaigns.services.launching import launch_due, upcoming  # noqa: F401
+from campaigns.services.proofs import preview, send_proof  # noqa: F401
 from campaigns.services.running import (  # noqa: F401
     ACTIVE_RUNS,
     archive,

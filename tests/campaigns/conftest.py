@@ -1,6 +1,6 @@
 """Fixtures for campaign tests: a customer schema with records, and real worker processes.
 
-``engine`` starts real engine workers (``manage.py campaigns_worker``, as in production: non-forking,
+``engine`` starts real engine workers (``manage.py campaigns_worker --also sending``: non-forking,
 on the engine queues, with rq's scheduler) and one ``manage.py campaigns_tick`` (TICK_SECONDS=1,
 RECONCILE_AFTER_SECONDS=3) as separate OS processes against the pytest database; tests must be
 transactional so they see committed data.
@@ -102,7 +102,8 @@ class Engine:
         return process
 
     def worker(self):
-        return self.start("campaigns_worker")
+        """An engine worker that also sends (``channels.jobs``, the ``sending`` queue)."""
+        return self.start("campaigns_worker", "--also", "sending")
 
     def workers(self, count):
         """Start ``count`` engine workers and wait until each is registered in Redis."""
@@ -130,8 +131,8 @@ class Engine:
         return pids
 
     def flush_redis(self):
-        """Lose every job: FLUSHDB of this test's Redis database (FLUSHALL would hit the
-        other databases of a shared server)."""
+        """Lose every job (engine and sending queues share the connection): FLUSHDB of this
+        test's Redis database (FLUSHALL would hit the other databases of a shared server)."""
         django_rq.get_connection(self.queue_name).flushdb()
 
     def stop(self):

@@ -28,6 +28,14 @@ UPDATED = """SELECT customer_id FROM data_customer
     WHERE email IS NOT NULL AND updated_at >= '2026-01-01'"""
 
 
+BOTH = f"({BUYERS} INTERSECT {SUBSCRIBERS})"
+# Staged = valid addresses, one recipient per address (design 9 exclusions), written by hand.
+STAGED_EMAILS = """SELECT count(DISTINCT lower(btrim(c.email))) FROM data_customer c
+    WHERE c.customer_id IN {both} AND btrim(c.email) ~ '^[^@[:space:]]+@[^@[:space:]]+[.][a-z]+$'"""
+STAGED_PHONES = """SELECT count(DISTINCT c.phone) FROM data_customer c
+    WHERE c.customer_id IN {both} AND c.phone ~ '^[+][1-9][0-9]{{6,14}}$'"""
+
+
 def _drop_demo_tables():
     """Transactional tests commit: drop the demo tables and the populations' tables."""
     from audiences.models import Population
@@ -73,7 +81,12 @@ def expected_counts():
         ("updated", "out", "updated_non_buyers"): updated,
         ("subscribed_buyers", "out", "size_check"): both,
         ("subscribed_buyers", "complement", "not_both"): either_not_both,
-        ("size_check", "large", "sign_off"): both,
+        ("size_check", "large", "reach"): both,
+        ("reach", "out", "sign_off"): both,
+        ("reach", "out", "winback_mail"): both,
+        ("reach", "out", "winback_sms"): both,
+        ("winback_mail", "out", "mailed"): sql(STAGED_EMAILS.format(both=BOTH)),
+        ("winback_sms", "out", "texted"): sql(STAGED_PHONES.format(both=BOTH)),
         ("size_check", "default", "too_small"): None,
         ("sign_off", "approved", "cool_off"): both,
         ("sign_off", "rejected", "rejected"): None,
@@ -113,6 +126,7 @@ FLOW_KINDS = {
     "alert",
     "approval",
 }
+CHANNEL_KINDS = {"email", "sms"}
 
 
 def test_seeded_example_is_a_valid_draft_using_every_flow_kind(seeded):
@@ -123,7 +137,7 @@ def test_seeded_example_is_a_valid_draft_using_every_flow_kind(seeded):
     assert campaign.status == "draft"
     assert services.validation_errors(campaign) == []
     assert FLOW_KINDS <= {kind.type for kind in registry.all()}
-    assert {a["type"] for a in demo.definition()["activities"]} == FLOW_KINDS
+    assert {a["type"] for a in demo.definition()["activities"]} == FLOW_KINDS | CHANNEL_KINDS
 
 
 def test_imported_example_test_runs_to_succeeded_with_sql_counts(seeded, engine, tmp_path, capsys):
@@ -136,7 +150,7 @@ def test_imported_example_test_runs_to_succeeded_with_sql_counts(seeded, engine,
     exported = definitions.export(imported)
     assert {**exported, "name": document["name"]} == document
     expected = expected_counts()
-    assert expected[("size_check", "large", "sign_off")] >= 10, "the data takes the large branch"
+    assert expected[("size_check", "large", "reach")] >= 10, "the data takes the large branch"
     assert expected[("buyers", "out", "buyers_fork")] > 0
 
     run = final_run(services.test_run(campaign=imported, user=SYSTEM), timeout=75)
@@ -158,3 +172,58 @@ def test_imported_example_test_runs_to_succeeded_with_sql_counts(seeded, engine,
     assert state["mark_before"] is None
     assert state["would_move_to"] == newest.isoformat()
     assert run.activity_runs.get(key="notify").state["note"] == "not sent (test run)"
+
+
+def test_the_example_sends_its_email_and_sms_for_real(seeded, tmp_path):
+    """Published, the example's email (after its send confirmation) and SMS branches send to a
+    real SMTP server and a real HTTP server; the rest of the run waits on its approval."""
+    import phonenumbers
+
+    from campaigns.models import ActivityRun, HumanTask
+    from channels.models import Delivery
+    from tests.channels.conftest import sending_engine, wait_for
+    from tests.channels.servers import HTTPSink, SMTPSink
+
+    smtp, http_sink = SMTPSink().start(), HTTPSink().start()
+    engine = sending_engine(smtp=smtp, http_sink=http_sink)
+    try:
+        engine.worker()
+        engine.tick()
+        campaign = Campaign.objects.get(name=demo.NAME)
+        services.publish(campaign=campaign, user=SYSTEM)
+        run = campaign.runs.get()
+        task = wait_for(
+            lambda: HumanTask.objects.filter(run=run, kind="send_confirmation").first(), 60
+        )
+        services.decide_task(task=task, user=SYSTEM, decision="approved")
+        mailed = wait_for(
+            lambda: ActivityRun.objects.filter(
+                run=run, key="winback_mail", status="succeeded"
+            ).first(),
+            60,
+        )
+        texted = wait_for(
+            lambda: ActivityRun.objects.filter(
+                run=run, key="winback_sms", status="succeeded"
+            ).first(),
+            60,
+        )
+        assert (
+            mailed.counts["out"] == len(smtp.messages) == sql(STAGED_EMAILS.format(both=BOTH)) > 0
+        )
+        assert max(smtp.count_by_address().values()) == 1
+        assert texted.counts["out"] == len(http_sink.requests) > 0
+        sms = Delivery.objects.get(run_id=run.pk, activity_key="winback_sms")
+        late = sms.messages.filter(status="excluded", chunk__isnull=False)  # exact check at send
+        assert {m.reason for m in late} <= {"invalid_address"}
+        assert all(not phonenumbers.is_valid_number(phonenumbers.parse(m.address)) for m in late)
+        assert len(http_sink.requests) + late.count() == sql(STAGED_PHONES.format(both=BOTH))
+        first = smtp.messages[0]
+        name = sql(f"SELECT first_name FROM data_customer WHERE lower(email) = '{first['to']}'")
+        assert first["subject"].startswith(f"{name}, your FR win-back offer")
+        services.stop(campaign=campaign, user=SYSTEM)
+    finally:
+        engine.stop()
+        engine.flush_redis()
+        smtp.stop()
+        http_sink.stop()

@@ -80,7 +80,18 @@ ROWS = {
     "stop_run": ("run", "running", None, None),
     "decide_task": ("task", "new", None, None),
     "assign_task": ("task", "new", None, None),
+    "confirm_send": ("task", "new", None, None),
+    "send_proof": ("campaign", "mailing", None, None),
 }
+PROOF = {"activity": "mail", "record": "c4", "to": ["allowed@example.com"]}
+
+
+def mailing(schema):
+    """A draft with an email activity after the audience (for proofs)."""
+    doc = document(schema, "Matrix mailing")
+    doc["activities"].append({"id": "mail", "type": "email", "subject": "Hi", "html": "<p>Hi</p>"})
+    doc["transitions"].append({"from": "aud", "to": "mail"})
+    return services.create_from_definition(document=doc, user=SYSTEM)
 
 
 def test_the_matrix_covers_every_row_of_the_table():
@@ -93,9 +104,13 @@ def setup(schema, action):
         campaign = campaign_in(schema, "draft")
         return services.test_run(campaign=campaign, user=SYSTEM)
     if subject == "task":
-        return HumanTask.objects.create(title="Go?", group=Group.objects.create(name="approvers"))
+        kind = "send_confirmation" if action == "confirm_send" else "approval"
+        group = Group.objects.create(name="approvers")
+        return HumanTask.objects.create(title="Go?", group=group, kind=kind)
     if state == "signal":
         return campaign_in(schema, "live", signal=True)
+    if state == "mailing":
+        return mailing(schema)
     return campaign_in(schema, state)
 
 
@@ -105,16 +120,20 @@ def call_api(client, action, obj, schema):
         return client.put(f"/api/campaigns/{obj.pk}/", body, format="json")
     if action == "stop_run":
         return client.post(f"/api/runs/{obj.pk}/stop/")
-    if action == "decide_task":
+    if action in ("decide_task", "confirm_send"):
         return client.post(f"/api/tasks/{obj.pk}/approve/", {"comment": "ok"}, format="json")
     if action == "assign_task":
         return client.post(f"/api/tasks/{obj.pk}/assign/", {}, format="json")  # take it
+    if action == "send_proof":
+        return client.post(f"/api/campaigns/{obj.pk}/proof/", PROOF, format="json")
     return ROWS[action][3](client, obj)
 
 
 def allowed_user(django_user_model, action, obj):
     row = lifecycle.ACTIONS[action]
     user = user_with(django_user_model, VIEW[row.subject], row.permission, name="allowed")
+    user.email = PROOF["to"][0]  # a staff user's own address: where proofs may go
+    user.save()
     if row.subject == "task":
         user.groups.add(obj.group)
     return user
@@ -158,13 +177,16 @@ def test_api_refuses_the_wrong_state_with_409(action, schema, django_user_model,
 def _admin_post(client, action, obj):
     if action == "stop_run":
         return client.post(reverse("admin:campaigns_run_stop", args=[obj.pk]), follow=True)
-    if action == "decide_task":
+    if action in ("decide_task", "confirm_send"):
         url = reverse("admin:campaigns_humantask_decide", args=[obj.pk])
         return client.post(url, {"decision": "approve"}, follow=True)
     if action == "assign_task":
         url = reverse("admin:campaigns_humantask_assign", args=[obj.pk])
         return client.post(url, {"assignee": ""}, follow=True)
     url = reverse("admin:campaigns_campaign_lifecycle", args=[obj.pk, action])
+    if action == "send_proof":
+        form = {**PROOF, "to": ",".join(PROOF["to"])}
+        return client.post(url, form, follow=True)
     return client.post(url, follow=True)
 
 
