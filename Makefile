@@ -2,7 +2,7 @@
 # Both start an embedded PostgreSQL and Valkey unless DATABASE_URL / REDIS_URL are set (README).
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test shell manage lint bench chromium vendor vendor-sortablejs docs clean clean-data
+.PHONY: help venv run test shell manage lint bench chromium vendor vendor-sortablejs vendor-chartjs docs clean clean-data
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -47,18 +47,22 @@ bench: $(STAMP) ## run every bench/*.py that has a main, each against its own mi
 # Front-end libraries (static/VENDOR.md): pinned npm packages whose built files are committed, so
 # neither CI nor `make run` ever needs npm or the network. `make vendor` fetches them again at the
 # pinned versions into a temporary folder and checks the copies against the committed SHA256SUMS.
-SORTABLEJS_VERSION := 1.15.7
-SORTABLEJS_DIR := audiences/static/audiences/vendor/sortablejs
+# $(call npm_vendor,package,version,folder,files in the package): npm pack, copy, check the sums
+define npm_vendor
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  npm pack --silent --pack-destination "$$tmp" $(1)@$(2) >/dev/null && \
+	  tar -xzf "$$tmp"/*.tgz -C "$$tmp" && mkdir -p $(3) && \
+	  for f in $(4); do cp "$$tmp/package/$$f" $(3)/; done && \
+	  cd $(3) && sha256sum -c --quiet SHA256SUMS && echo "$(1) $(2): ok"
+endef
 
-vendor: vendor-sortablejs ## fetch the pinned front-end libraries again from the npm registry (static/VENDOR.md)
+vendor: vendor-sortablejs vendor-chartjs ## fetch the pinned front-end libraries again from the npm registry (static/VENDOR.md)
 
 vendor-sortablejs:
-	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	  npm pack --silent --pack-destination "$$tmp" sortablejs@$(SORTABLEJS_VERSION) >/dev/null && \
-	  tar -xzf "$$tmp/sortablejs-$(SORTABLEJS_VERSION).tgz" -C "$$tmp" && \
-	  mkdir -p $(SORTABLEJS_DIR) && \
-	  cp "$$tmp/package/Sortable.min.js" "$$tmp/package/LICENSE" $(SORTABLEJS_DIR)/ && \
-	  cd $(SORTABLEJS_DIR) && sha256sum -c --quiet SHA256SUMS && echo "sortablejs $(SORTABLEJS_VERSION): ok"
+	$(call npm_vendor,sortablejs,1.15.7,audiences/static/audiences/vendor/sortablejs,Sortable.min.js LICENSE)
+
+vendor-chartjs:
+	$(call npm_vendor,chart.js,4.5.1,channels/static/channels/vendor/chartjs,dist/chart.umd.min.js LICENSE.md)
 
 docs: $(STAMP) ## write the generated parts of docs/ (the activities' options, from their schemas)
 	$(DEVSTACK) exec --data-dir .devdata/test -- $(PY) manage.py build_docs
