@@ -169,6 +169,13 @@ def _inbound(transitions, key):
     return sum(counts) if counts else None
 
 
+def _bounded(value, most):
+    """A draft's option as the forecast can use it: an integer from 1 to ``most``, else None."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return None
+    return min(value, most)
+
+
 def _channel_rows(definition, run, transitions):
     deliveries = _deliveries(run)
     rows = []
@@ -188,8 +195,8 @@ def _channel_rows(definition, run, transitions):
                 "targeted": targeted,
                 "staged": staged,
                 "excluded": excluded or {},
-                "throttle_per_second": activity.get("throttle_per_second"),
-                "validity_hours": activity.get("validity_hours") or 12,
+                "throttle_per_second": _bounded(activity.get("throttle_per_second"), 2000),
+                "validity_hours": _bounded(activity.get("validity_hours"), 720) or 12,
                 "delivery": delivery.pk if delivery is not None else None,
             }
         )
@@ -466,9 +473,10 @@ def cap_warnings(definition, rows, schedule, now, notes) -> list[dict]:
             excluded = capped(row["delivery"], schemas[row["delivery"]], messages, days, now)
             if excluded > MOST * row["staged"]:
                 found.append(_cap_warning(row, excluded, row["staged"], cap))
+    recurring = schedule.get("frequency") in schedules.RECURRING and not schedules.errors(schedule)
     window = _window_launches(
         schedule, after=now, end=now + dt.timedelta(days=days), anchor=now
-    ) if schedule.get("frequency") in schedules.RECURRING else []  # fmt: skip
+    ) if recurring else []  # fmt: skip
     if len(window) > messages:
         found.append(
             _warning(
@@ -506,11 +514,23 @@ def _definition(campaign):
     return version.definition if version is not None else definitions.export(campaign)
 
 
+def _unreadable(campaign, now, why):
+    hours = _grid(now)
+    return {
+        "campaign": campaign.pk, "generated_at": now.isoformat(), "run": None, "volumes": [],
+        "channels": [], "launches": [], "hours": [h.isoformat() for h in hours], "load": [],
+        "warnings": [], "notes": [why],
+    }  # fmt: skip
+
+
 def build(campaign, *, user, now=None, start=True) -> dict:
     """The forecast (module docstring)."""
     now = now or timezone.now()
     notes = []
-    definition = _definition(campaign)
+    try:
+        definition = _definition(campaign)
+    except KeyError as exc:  # an activity of a kind no longer registered
+        return _unreadable(campaign, now, f"The definition cannot be read (unknown kind {exc}).")
     schedule = definition.get("schedule") or campaign.schedule or {}
     run, fresh = recent_test_run(campaign, definition, now), False
     if run is None and start:

@@ -334,3 +334,22 @@ def test_openapi_documents_the_forecast_and_the_publish_warnings(tmp_path):
     assert publish["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/PublishedCampaign"
     }
+
+
+def test_a_definition_with_an_unregistered_kind_gives_a_note_not_an_error(schema):
+    from campaigns.models import Activity
+
+    campaign = create(schema, "Plugin gone", DAILY_0930)
+    Activity.objects.filter(campaign=campaign, key="done").update(type="gone_plugin")
+    result = forecast.build(campaign, user=SYSTEM, now=NOW)
+    assert result["notes"] == ["The definition cannot be read (unknown kind 'gone_plugin')."]
+    assert (result["run"], result["load"], result["warnings"]) == (None, [], [])
+
+
+def test_draft_options_out_of_range_are_read_safely(schema):
+    campaign = create(
+        schema, "Odd options", DAILY_0930, throttle_per_second=0, validity_hours=10**9
+    )
+    finished_run(campaign, schema, 100)
+    (row,) = forecast.build(campaign, user=SYSTEM, now=NOW, start=False)["channels"]
+    assert (row["throttle_per_second"], row["validity_hours"]) == (None, 720)
