@@ -300,6 +300,8 @@ CAMPAIGN_FILES_DIR = env("CAMPAIGN_FILES_DIR", "")
 
 # Sending (design 10; README, "Sending").
 SEND_CONFIRMATION_GROUP = env("SEND_CONFIRMATION_GROUP", "Send confirmers")
+# The tick reminds a task's approvers once when this fraction of its time (created -> due) is left.
+TASK_REMINDER_FRACTION = float(env("TASK_REMINDER_FRACTION", "0.25"))
 SEND_CHUNK_SIZE = env_int("SEND_CHUNK_SIZE", 500)
 SEND_MARK_BATCH = env_int("SEND_MARK_BATCH", 10)
 SEND_LEASE_SECONDS = env_int("SEND_LEASE_SECONDS", 30)
