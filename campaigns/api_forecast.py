@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from campaigns import forecast
 from campaigns.models import Campaign
+from campaigns.openapi import DATETIME, TRANSITION_COUNT
 from config.api.openapi import component
 
 INT_LIST = {"type": "array", "items": {"type": "integer"}}
@@ -38,7 +39,7 @@ FORECAST = component(
         "type": "object",
         "properties": {
             "campaign": {"type": "integer"},
-            "generated_at": {"type": "string", "format": "date-time"},
+            "generated_at": DATETIME,
             "run": {
                 "type": "object",
                 "nullable": True,
@@ -46,7 +47,7 @@ FORECAST = component(
                 "properties": {
                     "id": {"type": "integer"},
                     "status": {"type": "string"},
-                    "created_at": {"type": "string", "format": "date-time"},
+                    "created_at": DATETIME,
                     "finished": {"type": "boolean"},
                     "fresh": {"type": "boolean"},
                 },
@@ -54,16 +55,7 @@ FORECAST = component(
             "volumes": {
                 "type": "array",
                 "description": "Every transition with its count in that run (null: nothing).",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "from": {"type": "string"},
-                        "port": {"type": "string"},
-                        "to": {"type": "string"},
-                        "count": {"type": "integer", "nullable": True},
-                        "state": {"type": "string", "enum": ["pending", "carried", "nothing"]},
-                    },
-                },
+                "items": TRANSITION_COUNT,
             },
             "channels": {
                 "type": "array",
@@ -88,12 +80,12 @@ FORECAST = component(
             },
             "launches": {
                 "type": "array",
-                "items": {"type": "string", "format": "date-time"},
+                "items": DATETIME,
                 "description": "This campaign's launches in the next 7 days (UTC).",
             },
             "hours": {
                 "type": "array",
-                "items": {"type": "string", "format": "date-time"},
+                "items": DATETIME,
                 "description": "The 168 hours of the load, from the current hour (UTC).",
             },
             "load": {
@@ -110,7 +102,7 @@ FORECAST = component(
                         "campaign_messages": {"type": "integer"},
                         "other_messages": {"type": "integer"},
                         "peak": {"type": "integer"},
-                        "peak_at": {"type": "string", "format": "date-time"},
+                        "peak_at": DATETIME,
                     },
                 },
             },
