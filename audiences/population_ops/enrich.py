@@ -121,7 +121,9 @@ def _aggregate_join(population, specs, index, context):
     annotations = {}
     for n, spec in specs:
         func = spec["aggregate"]
-        field = "pk" if func == "count" else dynamic.attname_of(model, spec["field"])
+        # count(*): the rows are those of an inner query, and an index that covers the link and
+        # the summed fields then answers every aggregate without reading the table
+        field = "*" if func == "count" else dynamic.attname_of(model, spec["field"])
         annotations[f"v{n}_"] = AGGREGATES[func](field)
     grouped = queryset.order_by().values(k_=F(fk)).annotate(**annotations)
     sql, params = _compiled(grouped.values("k_", *annotations))
