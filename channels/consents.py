@@ -3,7 +3,7 @@ change audited (``config.audit.log_change``).
 
 - ``set_consent(*, user, schema, key, channel, category, status, source, address="")``: the
   profile's latest choice (one row per profile, channel and category). Needs
-  ``channels.change_consent``.
+  ``channels.add_consent``.
 - ``opt_out_address(*, user, channel, address, source)``: an opt-out of an address alone (SMS
   STOP from a number): every profile with that address is excluded from marketing on that channel.
 - ``import_consents(*, user, schema, rows)``: CSV rows (dicts) with ``key``, ``channel``,
@@ -87,7 +87,7 @@ def _write(schema, values, address=""):
 
 def set_consent(*, user, schema, key, channel, status, source="", category="marketing",
                 address="") -> Consent:  # fmt: skip
-    require(user, "channels.change_consent", "changing a consent")
+    require(user, "channels.add_consent", "recording a consent")
     values, errors = clean_consent(
         {"key": key, "channel": channel, "status": status, "category": category, "source": source}
     )
@@ -118,7 +118,7 @@ def opt_out_address(*, user, channel, address, source) -> Consent:
 
 def import_consents(*, user, schema, rows) -> dict:
     """Valid rows written in one transaction, bad rows rejected (module docstring)."""
-    require(user, "channels.change_consent", "importing consents")
+    require(user, "channels.add_consent", "importing consents")
     rejected, written = [], 0
     with transaction.atomic():
         for index, row in enumerate(rows, start=1):

@@ -9,11 +9,13 @@ from channels.config import ALIASES
 TOKEN = r"(?P<token>[A-Za-z0-9_:.\-]{1,4000})"
 
 urlpatterns = [
-    re_path(rf"^t/o/{TOKEN}$", public.open_pixel, name="track-open"),
-    re_path(rf"^t/c/{TOKEN}$", public.click, name="track-click"),
-    re_path(rf"^u/{TOKEN}$", public.unsubscribe, name="unsubscribe"),
-    re_path(rf"^v/{TOKEN}$", public.view_in_browser, name="view-in-browser"),
-    re_path(r"^hooks/(?P<provider>[a-z0-9_-]{1,40})/$", public.hook, name="provider-hook"),
+    re_path(rf"^t/o/{TOKEN}$", public.OpenPixel.as_view(), name="track-open"),
+    re_path(rf"^t/c/{TOKEN}$", public.Click.as_view(), name="track-click"),
+    re_path(rf"^u/{TOKEN}$", public.Unsubscribe.as_view(), name="unsubscribe"),
+    re_path(rf"^v/{TOKEN}$", public.ViewInBrowser.as_view(), name="view-in-browser"),
+    re_path(
+        r"^hooks/(?P<provider>[a-z0-9_-]{1,40})/$", public.Hook.as_view(), name="provider-hook"
+    ),
 ]
 if settings.CHANNEL_PROVIDERS["email"].get("BACKEND") == ALIASES["anymail"]:
     # anymail's normalized tracking webhooks (``/hooks/anymail/<esp>/tracking/``, authenticated

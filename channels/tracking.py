@@ -58,11 +58,20 @@ def url_for(purpose: str, payload) -> str:
     return f"{settings.SITE_URL}/{PREFIX[purpose]}/{sign(purpose, payload)}"
 
 
+ENTITY = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def attribute_url(value: str) -> str:
+    """The URL an ``href`` value means: character references ending in ``;`` decoded, and
+    only those (``&copy=1`` in a query string stays as written, as browsers read it)."""
+    return ENTITY.sub(lambda m: html.unescape(m.group(0)), value)
+
+
 def _rewrite_links(body: str, message_id: int) -> str:
     own = settings.SITE_URL + "/"
 
     def swap(match):
-        url = html.unescape(match.group(3))
+        url = attribute_url(match.group(3))
         if url.startswith(own):
             return match.group(0)
         token_url = url_for("click", {"m": message_id, "u": url})
