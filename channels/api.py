@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from channels import reports, uplift
 from channels.models import Delivery, DeliveryStatus
 from config.access import allowed
-from config.api.openapi import ERRORS
+from config.api.openapi import ERRORS, Page
 from config.api.pagination import PageNumberPagination
 from config.errors import ValidationFailed
 
@@ -88,16 +88,7 @@ CAMPAIGN = {
         "totals": {"type": "object", "additionalProperties": COUNT},
     },
 }
-PAGE = {
-    "type": "object",
-    "properties": {
-        "count": COUNT,
-        "next": {"type": "string", "format": "uri", "nullable": True},
-        "previous": {"type": "string", "format": "uri", "nullable": True},
-        "results": {"type": "array", "items": DELIVERY},
-    },
-    "required": ["count", "results"],
-}
+PAGE = Page(DELIVERY)
 
 
 def delivery_data(delivery, user=None, samples=False, figures=None) -> dict:

@@ -160,7 +160,11 @@ class ConsentViewSet(viewsets.ViewSet):
         found = _filtered(found, request, ("key", "channel", "status"))
         return _page(request, self, found, consent_data)
 
-    @extend_schema(operation_id="consents_create", request=CONSENT_IN, responses={200: CONSENT})
+    @extend_schema(
+        operation_id="consents_create",
+        request={"application/json": CONSENT_IN},
+        responses={200: CONSENT},
+    )
     def create(self, request):
         data = request.data if isinstance(request.data, dict) else {}
         if not isinstance(request.data, dict):
@@ -258,7 +262,7 @@ class SuppressionViewSet(viewsets.ViewSet):
 
     @extend_schema(
         operation_id="suppressions_create",
-        request=SUPPRESSION_IN,
+        request={"application/json": SUPPRESSION_IN},
         responses={200: SUPPRESSION, 201: SUPPRESSION},
     )
     def create(self, request):

@@ -68,6 +68,8 @@ class Public(APIView):
 
 
 class OpenPixel(Public):
+    """The open pixel: records an open (flagged when a proxy or prefetch fetched it)."""
+
     @extend_schema(
         operation_id="track_open", tags=TAGS, summary="Open pixel (records an open)",
         responses={(200, "image/gif"): OpenApiResponse(str, description="A 1x1 GIF."),
@@ -84,6 +86,8 @@ class OpenPixel(Public):
 
 
 class Click(Public):
+    """A tracked link: records a click and redirects to the URL the message was rendered with."""
+
     @extend_schema(
         operation_id="track_click", tags=TAGS, summary="Tracked link (records a click)",
         responses={302: OpenApiResponse(description="To exactly the URL the message had."),
@@ -122,6 +126,8 @@ UNSUBSCRIBE_BODY = {
 
 
 class Unsubscribe(Public):
+    """Unsubscribe from the channel's marketing: GET asks, POST (RFC 8058 one-click) opts out."""
+
     http_method_names = ["get", "head", "post"]
     parser_classes = (FormParser, MultiPartParser)
 
@@ -163,6 +169,8 @@ class Unsubscribe(Public):
 
 
 class ViewInBrowser(Public):
+    """The message in a browser (``message.view_url``), rendered again for its recipient."""
+
     @extend_schema(
         operation_id="view_in_browser", tags=TAGS, summary="The message in a browser",
         responses={**PAGE, (404, "text/plain"): NOT_VALID},
@@ -225,6 +233,8 @@ HOOK_ANSWER = {
 
 
 class Hook(Public):
+    """Provider events (generic JSON), authenticated by the shared ``WEBHOOK_SECRET``."""
+
     http_method_names = ["post"]
     parser_classes = ()
 
