@@ -86,11 +86,11 @@ def stage(
         **owner,
     )
     counts = staging.stage(delivery, population)
-    pressure.hold_until_morning(delivery)
     delivery.targeted, delivery.staged = counts["targeted"], counts["staged"]
     delivery.excluded = counts["excluded"]
     delivery.samples = samples(delivery)
     delivery.save(update_fields=["targeted", "staged", "excluded", "samples"])
+    pressure.hold_until_morning(delivery)
     return delivery
 
 
