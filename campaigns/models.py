@@ -34,7 +34,7 @@ class Campaign(models.Model):
         null=True,
         blank=True,
         help_text="At most K marketing messages per profile in D days for this campaign's "
-        'deliveries: {"messages": K, "days": D}; empty: the FREQUENCY_CAP setting.',
+        'deliveries: {"messages": K, "days": D}; empty: the FREQUENCY_CAP_* settings.',
     )
     error_policy = models.JSONField(
         default=dict,
