@@ -19,7 +19,7 @@ def grant(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0009_confirm_send_and_proofs"),
+        ("campaigns", "0010_task_reminded_at"),
         ("channels", "0002_engagement"),
     ]
 
