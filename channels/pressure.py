@@ -11,8 +11,9 @@ from the recipients who would otherwise get the message).
   also every profile without an opt-in record.
 - ``frequency_cap`` (marketing only): the profile already has K marketing messages (any channel,
   any campaign; queued, sending, sent or unknown) within the last D days, counted from the
-  ledger; K and D from the delivery's ``frequency_cap`` (the campaign's) else
-  ``FREQUENCY_CAP_MESSAGES`` / ``FREQUENCY_CAP_DAYS`` (0 messages: no cap).
+  ledger; K and D from the delivery's ``frequency_cap`` (the campaign's) else the
+  ``FREQUENCY_CAP`` setting (made of ``FREQUENCY_CAP_MESSAGES`` / ``FREQUENCY_CAP_DAYS``; None:
+  no cap).
 - ``quiet_hours`` (marketing SMS and push): staged during ``QUIET_HOURS`` in the profile's time
   zone (``PROFILE_TIMEZONE_ATTRIBUTE`` when the schema has it and it names a known zone, else the
   campaign's) and the end of the quiet hours comes after the validity window: excluded. Those
@@ -68,10 +69,8 @@ def _opted_out(staging):
 
 def cap_of(delivery) -> tuple[int, int]:
     """``(messages, days)`` of the delivery's cap (0 messages: none)."""
-    cap = delivery.frequency_cap or {}
-    if cap:
-        return int(cap.get("messages") or 0), int(cap.get("days") or 0)
-    return settings.FREQUENCY_CAP_MESSAGES, settings.FREQUENCY_CAP_DAYS
+    cap = delivery.frequency_cap or getattr(settings, "FREQUENCY_CAP", None) or {}
+    return int(cap.get("messages") or 0), int(cap.get("days") or 0)
 
 
 def _frequency_cap(staging):

@@ -331,6 +331,12 @@ for _channel, _model in CONSENT_MODEL.items():
         raise ImproperlyConfigured(f"CONSENT_MODEL_{_channel.upper()} must be opt_out or opt_in")
 FREQUENCY_CAP_MESSAGES = env_int("FREQUENCY_CAP_MESSAGES", 0)  # 0: no cap
 FREQUENCY_CAP_DAYS = env_int("FREQUENCY_CAP_DAYS", 7)
+# The one value the code reads (staging's exclusion, the forecast): None when there is no cap.
+FREQUENCY_CAP = (
+    {"messages": FREQUENCY_CAP_MESSAGES, "days": FREQUENCY_CAP_DAYS}
+    if FREQUENCY_CAP_MESSAGES > 0 and FREQUENCY_CAP_DAYS > 0
+    else None
+)
 QUIET_HOURS = env("QUIET_HOURS", "")  # "21:00-08:00": no marketing SMS or push then
 if QUIET_HOURS:
     import datetime as _dt

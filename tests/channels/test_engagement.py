@@ -152,7 +152,7 @@ def test_a_bounce_webhook_suppresses_the_address_and_a_wrong_secret_gets_403(sho
 def test_the_frequency_cap_excludes_the_third_marketing_message_but_not_a_transactional_one(
     shop, smtp
 ):
-    with smtp_settings(smtp, FREQUENCY_CAP_MESSAGES=2, FREQUENCY_CAP_DAYS=7):
+    with smtp_settings(smtp, FREQUENCY_CAP={"messages": 2, "days": 7}):
         for _ in range(2):
             assert stage_and_send(shop, keys=THREE).excluded == {}
         capped = stage_and_send(shop, keys=THREE + ["c004"])
@@ -164,7 +164,7 @@ def test_the_frequency_cap_excludes_the_third_marketing_message_but_not_a_transa
         # the campaign's own cap overrides the setting
         looser = stage(shop, keys=THREE, engagement={"frequency_cap": {"messages": 5, "days": 7}})
         assert looser.excluded == {}
-    with smtp_settings(smtp, FREQUENCY_CAP_MESSAGES=3, FREQUENCY_CAP_DAYS=7):
+    with smtp_settings(smtp, FREQUENCY_CAP={"messages": 3, "days": 7}):
         # 2 marketing + the looser one queued = 3 within 7 days: the next is capped
         assert stage(shop, keys=THREE, test=True).excluded == {"frequency_cap": 3}
 
