@@ -2,6 +2,7 @@
 the funnel, the engagement table, the uplift and the data of the sends-over-time chart (drawn by
 the vendored Chart.js on the delivery page: ``admin/channels/delivery/change_form.html``)."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -95,8 +96,29 @@ def uplift_urls(model_admin):
     ]
 
 
+class ConsentForm(forms.ModelForm):
+    """The service's own checks (``consents.clean_consent``), each error beside its field."""
+
+    class Meta:
+        model = Consent
+        fields = ("schema", "key", "channel", "category", "status", "address", "source")
+
+    def clean(self):
+        data = super().clean()
+        _values, errors = consents.clean_consent(data)
+        for error in errors:
+            if error["path"] not in self.errors:
+                self.add_error(
+                    error["path"] if error["path"] in self.fields else None, error["message"]
+                )
+        if not data.get("schema"):
+            self.add_error("schema", "The profile's targeting schema is required.")
+        return data
+
+
 @admin.register(Consent)
 class ConsentAdmin(admin.ModelAdmin):
+    form = ConsentForm
     list_display = ("key", "address", "channel", "category", "status", "source", "schema",
                     "updated_at")  # fmt: skip
     list_filter = ("channel", "category", "status", "schema")

@@ -56,6 +56,10 @@ def _event_errors(index, event):
             not isinstance(value, str) or "\x00" in value or len(value) > 2000
         ):
             errors.append({"path": f"{at}.{name}", "message": "must be a string (2000 at most)"})
+    if isinstance(event.get("recipient"), str) and len(event["recipient"]) > 320:
+        errors.append(
+            {"path": f"{at}.recipient", "message": "an address of 320 characters at most"}
+        )
     if event.get("channel") not in (None, *Channel.values):
         errors.append({"path": f"{at}.channel", "message": "must be email, sms or push"})
     return errors

@@ -200,3 +200,23 @@ def test_quiet_hours_hold_or_exclude_marketing_sms_in_the_profile_time_zone():
     assert receipts.excluded == {}
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE data_{schema.name} CASCADE")
+
+
+def test_the_admin_records_a_consent_through_the_service_and_shows_errors_beside_fields(shop):
+    from django.contrib.admin.models import LogEntry
+
+    user = staff_with("channels.add_consent", "channels.view_consent", name="clerk")
+    client = Client()
+    client.force_login(user)
+    form = {"schema": shop.pk, "key": "", "channel": "email", "category": "marketing",
+            "status": "opt_out", "address": "", "source": ""}  # fmt: skip
+    refused = client.post("/admin/channels/consent/add/", form)
+    assert refused.status_code == 200 and b"is required" in refused.content
+    assert not Consent.objects.exists()
+    saved = client.post("/admin/channels/consent/add/", {**form, "key": "c004"})
+    assert saved.status_code == 302
+    consent = Consent.objects.get()
+    assert (consent.key, consent.source) == ("c004", "admin")
+    assert LogEntry.objects.filter(object_id=str(consent.pk), user=user).exists()
+    assert stage(shop, keys=["c004"], test=True).excluded == {"opted_out": 1}
+    assert client.get("/admin/channels/suppression/").status_code == 403  # no view_suppression
