@@ -84,6 +84,7 @@ class CampaignAdmin(admin.ModelAdmin):
         "revision",
         "schedule",
         "error_policy",
+        "frequency_cap",
         "variables",
         "launch_plan",
         "graph",

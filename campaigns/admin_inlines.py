@@ -20,7 +20,7 @@ class CampaignForm(forms.ModelForm):
     """The campaign's own fields, checked by ``definitions.parse`` with the current graph: each
     error is shown beside the field its path starts with (``schedule``, ``variables[0].type``)."""
 
-    TOP = ("name", "description", "schedule", "error_policy", "variables")
+    TOP = ("name", "description", "schedule", "error_policy", "frequency_cap", "variables")
 
     def clean(self):
         data = super().clean()

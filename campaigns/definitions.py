@@ -25,7 +25,7 @@ from campaigns.models import Activity, Campaign, Transition
 from config.errors import ValidationFailed
 from config.inputs import length_error
 
-TOP_LEVEL = ("name", "description", "error_policy", "schedule", "variables")
+TOP_LEVEL = ("name", "description", "frequency_cap", "error_policy", "schedule", "variables")
 ACTIVITY_FIELDS = ("id", "type", "label", "position")
 TRANSITION_FIELDS = ("from", "port", "to")
 POLICY_DEFAULTS = {"on_error": "stop", "retries": 0, "retry_delay": "1min"}
@@ -60,6 +60,21 @@ def _policy(policy, errors):
     if not isinstance(merged["retry_delay"], str):
         errors.append(_err("error_policy.retry_delay", 'must be a duration such as "5min"'))
     return merged
+
+
+def _frequency_cap(cap, errors):
+    """``{"messages": K, "days": D}`` (positive integers) or None: the setting (design 5.4)."""
+    if cap is None:
+        return None
+    if not isinstance(cap, dict):
+        errors.append(_err("frequency_cap", 'must be {"messages": K, "days": D} or null'))
+        return None
+    _unknown(cap, ("messages", "days"), "frequency_cap", errors)
+    for name in ("messages", "days"):
+        value = cap.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 10000:
+            errors.append(_err(f"frequency_cap.{name}", "must be an integer from 1 to 10000"))
+    return {"messages": cap.get("messages"), "days": cap.get("days")}
 
 
 def _schedule(schedule, errors):
@@ -168,6 +183,7 @@ def parse(document):
     normalized = {
         "name": document.get("name"),
         "description": document.get("description", ""),
+        "frequency_cap": _frequency_cap(document.get("frequency_cap"), errors),
         "error_policy": _policy(document.get("error_policy", {}), errors),
         "schedule": _schedule(document.get("schedule", {}), errors),
         "variables": [
@@ -207,6 +223,7 @@ def save(*, campaign, definition):
     """Make the draft graph of ``campaign`` the normalized ``definition``."""
     campaign.description = definition["description"]
     campaign.error_policy = definition["error_policy"]
+    campaign.frequency_cap = definition["frequency_cap"]
     campaign.schedule = definition["schedule"]
     campaign.variables = definition["variables"]
     campaign.save()
@@ -244,6 +261,7 @@ def export(campaign):
     return {
         "name": campaign.name,
         "description": campaign.description,
+        "frequency_cap": campaign.frequency_cap,
         "error_policy": {**POLICY_DEFAULTS, **campaign.error_policy},
         "schedule": campaign.schedule,
         "variables": campaign.variables,

@@ -30,6 +30,12 @@ class Campaign(models.Model):
     status = models.CharField(
         max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
     )
+    frequency_cap = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="At most K marketing messages per profile in D days for this campaign's "
+        'deliveries: {"messages": K, "days": D}; empty: the FREQUENCY_CAP_* settings.',
+    )
     error_policy = models.JSONField(
         default=dict,
         blank=True,

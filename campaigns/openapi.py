@@ -156,6 +156,18 @@ def definition_component(kinds) -> dict:
         "properties": {
             "name": {"type": "string", "minLength": 1, "maxLength": max_length(Campaign, "name")},
             "description": {"type": "string"},
+            "frequency_cap": {
+                "type": "object",
+                "nullable": True,
+                "description": "At most `messages` marketing messages per profile in `days` "
+                "days (null: the FREQUENCY_CAP_* settings).",
+                "properties": {
+                    "messages": {"type": "integer", "minimum": 1, "maximum": 10000},
+                    "days": {"type": "integer", "minimum": 1, "maximum": 10000},
+                },
+                "required": ["messages", "days"],
+                "additionalProperties": False,
+            },
             "error_policy": ERROR_POLICY,
             "schedule": SCHEDULE,
             "variables": {"type": "array", "items": VARIABLE},

@@ -10,6 +10,8 @@ in the sender on each message just before it goes; an address that fails it is e
 ``invalid_address`` (its own terminal fate, never sent), so both checks count under one reason.
 """
 
+import re
+
 import email_validator
 import phonenumbers
 
@@ -58,3 +60,12 @@ def exact(channel: str, address: str) -> str | None:
             return str(exc)
         return None if phonenumbers.is_valid_number(number) else "not a valid phone number"
     return None
+
+
+def canonical(channel: str, address: str) -> str:
+    """The key an address is matched by in consents and suppressions: what ``normalized_sql``
+    then ``dedupe_sql`` make of it at staging (lower-cased trimmed email, E.164 digits)."""
+    address = (address or "").strip()
+    if channel == "sms":
+        return re.sub(r"[\s().-]", "", address)
+    return address.lower() if channel == "email" else address

@@ -10,6 +10,13 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
 from channels import exclusions, reports
+from channels.admin_engagement import (
+    chart_data,
+    engagement_table,
+    funnel,
+    uplift_panel,
+    uplift_urls,
+)
 from channels.models import Delivery, OutboxMessage, Proof
 from config.access import allowed
 
@@ -52,7 +59,8 @@ class DeliveryAdmin(ReadOnly):
     list_filter = ("channel", "status", "test", "category")
     search_fields = ("campaign_name", "activity_key")
     change_form_template = "admin/channels/delivery/change_form.html"
-    fields = ("summary", "counts_table", "exclusions_table", "run_link", "channel", "category",
+    fields = ("summary", "counts_table", "engagement", "exclusions_table", "uplift_figures",
+              "run_link", "channel", "category",
               "throttle_per_second", "validity_hours", "chunk_size", "staged_at", "expires_at",
               "started_at", "finished_at", "note", "sample_messages")  # fmt: skip
     readonly_fields = fields
@@ -100,6 +108,17 @@ class DeliveryAdmin(ReadOnly):
             '<table class="delivery-counts"><tr>{}</tr><tr>{}</tr></table>', head, cells
         )
 
+    @admin.display(description="engagement")
+    def engagement(self, obj):
+        return engagement_table(reports.report([obj])[obj.pk])
+
+    @admin.display(description="control group uplift")
+    def uplift_figures(self, obj):
+        return uplift_panel(obj)
+
+    def get_urls(self):
+        return uplift_urls(self) + super().get_urls()
+
     @admin.display(description="excluded by reason")
     def exclusions_table(self, obj):
         excluded = reports.counts(obj)["excluded"]
@@ -131,6 +150,16 @@ class DeliveryAdmin(ReadOnly):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         _viewer.user = request.user
+        delivery = (
+            Delivery.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        )
+        if delivery is not None:
+            figures = reports.report([delivery])[delivery.pk]
+            extra_context = {
+                **(extra_context or {}),
+                "report_data": chart_data(delivery, figures),
+                "funnel": funnel(figures),
+            }
         return super().changeform_view(request, object_id, form_url, extra_context)
 
 

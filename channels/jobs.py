@@ -60,6 +60,8 @@ def _loop(delivery_id):
         delivery = Delivery.objects.select_related("schema", "population").get(pk=delivery_id)
         if delivery.status != DeliveryStatus.SENDING:
             return f"not sending ({delivery.status})"
+        if delivery.not_before and timezone.now() < delivery.not_before:
+            return "waiting for the end of quiet hours (the tick enqueues it again)"
         claimed = ledger.claim(delivery, token, settings.SEND_LEASE_SECONDS)
         if claimed is None:
             ledger.finish_if_done(delivery)

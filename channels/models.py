@@ -79,6 +79,19 @@ class Delivery(models.Model):
     samples = models.JSONField(default=list, blank=True, help_text="Rendered samples.")
     jobs_enqueued_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True, help_text="Why it was cancelled or stopped.")
+    frequency_cap = models.JSONField(
+        null=True,
+        blank=True,
+        help_text='The campaign\'s {"messages": K, "days": D} (empty: the setting).',
+    )
+    control_group = models.JSONField(null=True, blank=True, help_text='{"percent": P} held out.')
+    control_seed = models.CharField(max_length=80, blank=True, help_text="Seed of the holdout.")
+    goal = models.JSONField(null=True, blank=True, help_text="The goal rule (incrementality).")
+    uplift = models.JSONField(null=True, blank=True, help_text="The last uplift computed.")
+    timezone = models.CharField(max_length=64, blank=True, help_text="The campaign's time zone.")
+    not_before = models.DateTimeField(
+        null=True, blank=True, help_text="Nothing is sent before (the end of quiet hours)."
+    )
     staged_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -117,6 +130,12 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["delivery", "status"], name="message_delivery_status"),
             models.Index(fields=["delivery", "chunk"], name="message_delivery_chunk"),
+            models.Index(fields=["key", "delivery"], name="message_key_delivery"),
+            models.Index(
+                fields=["provider_id"],
+                name="message_provider_id",
+                condition=~models.Q(provider_id=""),
+            ),
         ]
 
     def __str__(self):
@@ -206,3 +225,120 @@ class Proof(models.Model):
 
     def __str__(self):
         return f"proof of {self.activity_key} to {', '.join(self.to)}"
+
+
+class Category(models.TextChoices):
+    MARKETING = "marketing", "Marketing"
+    TRANSACTIONAL = "transactional", "Transactional"
+
+
+class ConsentStatus(models.TextChoices):
+    OPT_IN = "opt_in", "Opted in"
+    OPT_OUT = "opt_out", "Opted out"
+
+
+class Consent(models.Model):
+    """A profile's choice for one channel and category (the latest one wins: one row per
+    profile, channel and category; the audit trail keeps the history). ``address`` is the
+    normalized address it was given from (an unsubscribe link, an SMS STOP): an opt-out also
+    excludes every profile with that address. A row with no profile (``key`` empty) is an
+    opt-out of the address alone (an SMS STOP from a number)."""
+
+    schema = models.ForeignKey(
+        "audiences.Schema", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="The targeting schema of the profile (empty for an address alone).",
+    )  # fmt: skip
+    key = models.CharField(max_length=255, blank=True, help_text="The profile's primary key.")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    category = models.CharField(max_length=20, choices=Category.choices, default=Category.MARKETING)
+    status = models.CharField(max_length=10, choices=ConsentStatus.choices)
+    address = models.CharField(
+        max_length=320, blank=True, help_text="Normalized address (lower-cased email, E.164)."
+    )
+    source = models.CharField(
+        max_length=200, blank=True, help_text="Where it came from: an import, a link, STOP..."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["schema", "key", "channel", "category"],
+                condition=~models.Q(key=""),
+                name="consent_profile_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["address", "channel", "category"],
+                condition=models.Q(key=""),
+                name="consent_address_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["channel", "address"], name="consent_channel_address"),
+        ]
+
+    def __str__(self):
+        who = self.key or self.address
+        return f"{who}: {self.get_status_display()} {self.channel} {self.category}"
+
+
+class SuppressionReason(models.TextChoices):
+    HARD_BOUNCE = "hard_bounce", "Hard bounce"
+    SOFT_BOUNCES = "soft_bounces", "Repeated soft bounces"
+    COMPLAINT = "complaint", "Spam complaint"
+    BLOCKLIST = "blocklist", "Blocklist (manual)"
+
+
+class Suppression(models.Model):
+    """An address that gets nothing on its channel, marketing or transactional."""
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    address = models.CharField(
+        max_length=320, help_text="Normalized address (lower-cased email, E.164 phone, token)."
+    )
+    reason = models.CharField(max_length=20, choices=SuppressionReason.choices)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "address"], name="suppression_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.address} ({self.channel}): {self.get_reason_display()}"
+
+
+class EventKind(models.TextChoices):
+    DELIVERED = "delivered", "Delivered"
+    OPEN = "open", "Open"
+    CLICK = "click", "Click"
+    BOUNCE = "bounce", "Bounce"
+    COMPLAINT = "complaint", "Complaint"
+    UNSUBSCRIBE = "unsubscribe", "Unsubscribe"
+
+
+class Event(models.Model):
+    """What happened to a message after it went (tracking, provider webhooks)."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="events")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=EventKind.choices)
+    bot = models.BooleanField(default=False, help_text="A proxy or prefetch, not a person.")
+    soft = models.BooleanField(default=False, help_text="A soft (temporary) bounce.")
+    url = models.TextField(blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["delivery", "kind", "bot", "message"], name="event_delivery_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} of message {self.message_id}"

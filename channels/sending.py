@@ -30,7 +30,17 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.db import connections
 
-from channels import addresses, ledger, links, profiles, providers, signals, throttle
+from channels import (
+    addresses,
+    ledger,
+    links,
+    pressure,
+    profiles,
+    providers,
+    signals,
+    throttle,
+    tracking,
+)
 from channels.models import DeliveryStatus, MessageStatus
 from channels.personalize import RenderError, Templates
 from channels.providers.base import OutgoingMessage, transient
@@ -81,6 +91,11 @@ def outgoing(delivery, address, parts, *, ledger_id=None, proof=False) -> Outgoi
         message.html, message.text = parts.get("html", ""), parts.get("text", "")
         message.from_email = content.get("from_email") or settings.DEFAULT_FROM_EMAIL
         message.reply_to = content.get("reply_to") or ""
+        if ledger_id and not proof and delivery.category == "marketing":
+            # RFC 8058: one-click unsubscribe by POST to the same URL, without a login
+            url = links.message_links(ledger_id)["unsubscribe_url"]
+            message.headers["List-Unsubscribe"] = f"<{url}>"
+            message.headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     elif delivery.channel == "sms":
         message.text = ("[Proof] " if proof else "") + parts.get("text", "")
     else:
@@ -113,6 +128,7 @@ class ChunkSender:
         self.targets = (
             profiles.load_targets(self.delivery.population, keys) if templates.uses_target else {}
         )
+        self.opted_out = pressure.excluded_now(self.delivery, self.number)
         return rows, templates
 
     def owner_verdict(self) -> str:
@@ -138,6 +154,11 @@ class ChunkSender:
         """``(ready [(id, OutgoingMessage)], finals [outcome])`` for one batch."""
         ready, finals = [], []
         for ledger_id, key, address in batch:
+            if ledger_id in self.opted_out:
+                reason = self.opted_out[ledger_id]
+                words = f"{reason.replace('_', ' ')} since staging"
+                finals.append((ledger_id, "excluded", "", words, reason))
+                continue
             problem = addresses.exact(self.delivery.channel, address)
             if problem:
                 finals.append((ledger_id, "excluded", "", problem, "invalid_address"))
@@ -154,6 +175,8 @@ class ChunkSender:
             except RenderError as exc:
                 finals.append((ledger_id, "failed", "", f"template: {exc}", ""))
                 continue
+            if self.delivery.channel == "email":
+                parts = tracking.track(parts, ledger_id)
             ready.append((ledger_id, outgoing(self.delivery, address, parts, ledger_id=ledger_id)))
         return ready, finals
 

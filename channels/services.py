@@ -22,7 +22,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from audiences import dynamic, populations
-from channels import jobs, ledger, reports, sending, staging
+from channels import jobs, ledger, pressure, reports, sending, staging
 from channels.models import Delivery, DeliveryStatus, MessageStatus
 from config.errors import ValidationFailed
 
@@ -58,8 +58,11 @@ def stage(
     throttle_per_second=None,
     validity_hours=12,
     context=None,
+    engagement=None,
 ) -> Delivery:
+    """``engagement``: ``{"frequency_cap", "control_group", "goal", "timezone"}`` (issue 13)."""
     now = timezone.now()
+    engagement = engagement or {}
     delivery = Delivery.objects.create(
         channel=channel,
         category=category,
@@ -75,6 +78,11 @@ def stage(
         chunk_size=chunk_size(throttle_per_second),
         staged_at=now,
         expires_at=now + datetime.timedelta(hours=validity_hours),
+        frequency_cap=engagement.get("frequency_cap"),
+        control_group=engagement.get("control_group"),
+        control_seed=_seed(owner),
+        goal=engagement.get("goal"),
+        timezone=engagement.get("timezone") or "",
         **owner,
     )
     counts = staging.stage(delivery, population)
@@ -82,7 +90,16 @@ def stage(
     delivery.excluded = counts["excluded"]
     delivery.samples = samples(delivery)
     delivery.save(update_fields=["targeted", "staged", "excluded", "samples"])
+    pressure.hold_until_morning(delivery)
     return delivery
+
+
+def _seed(owner) -> str:
+    """The holdout's seed: the run and activity, so staging the same run again draws the same
+    control group."""
+    if owner.get("run_id"):
+        return f"run{owner['run_id']}:{owner.get('activity_key', '')}"
+    return ""
 
 
 def render_for(delivery, key, address, *, message_id=None, proof=False) -> dict:

@@ -63,6 +63,8 @@ def requeue_idle() -> int:
     for delivery in Delivery.objects.filter(status=DeliveryStatus.SENDING):
         if delivery.jobs_enqueued_at and delivery.jobs_enqueued_at > now - lease:
             continue
+        if delivery.not_before and delivery.not_before > now:
+            continue  # quiet hours: sent from the morning
         chunks = delivery.chunks
         if not chunks.filter(claimable).exists():
             ledger.finish_if_done(delivery)

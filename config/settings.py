@@ -319,3 +319,39 @@ PROOF_ALLOWED_ADDRESSES = [
 RENDER_MAX_CHARS = env_int("RENDER_MAX_CHARS", 1_000_000)
 RENDER_MAX_STEPS = env_int("RENDER_MAX_STEPS", 1_000_000)
 RENDER_MAX_SECONDS = float(env("RENDER_MAX_SECONDS", "2"))
+
+# Consent, pressure and tracking (issue 13; README, "Consent, tracking and reports").
+# CONSENT_MODEL: per channel, opt_out (marketing allowed unless opted out) or opt_in.
+CONSENT_MODEL = {
+    channel: env(f"CONSENT_MODEL_{channel.upper()}", "opt_out")
+    for channel in ("email", "sms", "push")
+}
+for _channel, _model in CONSENT_MODEL.items():
+    if _model not in ("opt_out", "opt_in"):
+        raise ImproperlyConfigured(f"CONSENT_MODEL_{_channel.upper()} must be opt_out or opt_in")
+FREQUENCY_CAP_MESSAGES = env_int("FREQUENCY_CAP_MESSAGES", 0)  # 0: no cap
+FREQUENCY_CAP_DAYS = env_int("FREQUENCY_CAP_DAYS", 7)
+# The one value the code reads (staging's exclusion, the forecast): None when there is no cap.
+FREQUENCY_CAP = (
+    {"messages": FREQUENCY_CAP_MESSAGES, "days": FREQUENCY_CAP_DAYS}
+    if FREQUENCY_CAP_MESSAGES > 0 and FREQUENCY_CAP_DAYS > 0
+    else None
+)
+QUIET_HOURS = env("QUIET_HOURS", "")  # "21:00-08:00": no marketing SMS or push then
+if QUIET_HOURS:
+    import datetime as _dt
+
+    _quiet = QUIET_HOURS.split("-", 1)
+    try:
+        if len(_quiet) != 2:
+            raise ValueError(QUIET_HOURS)
+        [_dt.time.fromisoformat(_t.strip()) for _t in _quiet]
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"QUIET_HOURS must look like 21:00-08:00, not {QUIET_HOURS!r}"
+        ) from None
+PROFILE_TIMEZONE_ATTRIBUTE = env("PROFILE_TIMEZONE_ATTRIBUTE", "timezone")
+WEBHOOK_SECRET = env("WEBHOOK_SECRET", "")  # empty: /hooks/ refuses everything (403)
+SOFT_BOUNCE_LIMIT = env_int("SOFT_BOUNCE_LIMIT", 3)
+TRACK_OPENS = env_bool("TRACK_OPENS", default=True)
+TRACK_CLICKS = env_bool("TRACK_CLICKS", default=True)

@@ -33,3 +33,14 @@ def test_each_role_holds_its_permissions():
     assert "audiences.change_records" in names(Group.objects.get(name="Data manager"))
     admin = names(Group.objects.get(name="Administrator"))
     assert {"auth.change_user", "auth.change_group", "campaigns.manage_policies"} <= admin
+
+
+def test_consents_and_suppressions_belong_to_the_data_manager():
+    data = names(Group.objects.get(name="Data manager"))
+    assert {
+        "channels.add_consent",
+        "channels.add_suppression",
+        "channels.delete_suppression",
+    } <= data
+    viewer = names(Group.objects.get(name="Viewer"))
+    assert "channels.view_consent" in viewer and "channels.add_consent" not in viewer

@@ -75,6 +75,20 @@ def common_options():
         "validity_hours": o.integer(
             12, "Messages not sent this many hours after staging expire.", minimum=1, maximum=720
         ),
+        "control_group": o.obj(
+            None,
+            "Hold out a random share of the recipients (never sent anything, counted as "
+            "'control') to measure the uplift on the goal.",
+            nullable=True,
+            required=("percent",),
+            percent=o.number(None, "The share held out, in percent.", minimum=0.1, maximum=90),
+        ),
+        "goal": o.rule(
+            "What counts as a success for the uplift report, evaluated after the send "
+            '({"now": "-7d"} counts back from the send time).',
+            of="inbound",
+            nullable=True,
+        ),
     }
 
 
@@ -151,7 +165,19 @@ class ChannelKind(ActivityKind):
                 "vars": ctx.variables,
                 "campaign": {"id": ctx.run.campaign_id, "name": ctx.run.campaign.name},
             },
+            engagement=self._engagement(ctx),
         )
+
+    def _engagement(self, ctx):
+        """The pressure and incrementality settings of the delivery (issue 13): the campaign's
+        ``frequency_cap`` and time zone as published, the activity's control group and goal."""
+        definition = ctx.run.version.definition or {}
+        return {
+            "frequency_cap": definition.get("frequency_cap"),
+            "timezone": (definition.get("schedule") or {}).get("timezone", ""),
+            "control_group": ctx.options.get("control_group"),
+            "goal": ctx.options.get("goal"),
+        }
 
     def run(self, ctx):
         from channels.models import Delivery

@@ -37,11 +37,14 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
+from audiences import populations
 from audiences.models import RecordImport
 from audiences.services import audiences as audience_services
 from audiences.services.record_documents import write_records
 from audiences.services.schemas import create_schemas
 from campaigns import services
+from channels import consents, tracking
+from channels import services as channels
 from config.access import SYSTEM
 from tests.api.live import Gunicorn
 from tests.campaigns.conftest import Engine, final_run
@@ -65,6 +68,12 @@ PATH_VALUES = [
     ("/api/schemas/", "attribute", "attribute_names"),
     ("/api/schemas/", "link", "link_names"),
     ("/api/audiences/", "name", "audience_names"),
+    ("/api/deliveries/", "id", "delivery_ids"),
+    ("/api/suppressions/", "id", "suppression_ids"),
+    ("/t/", "token", "tokens"),
+    ("/u/", "token", "tokens"),
+    ("/v/", "token", "tokens"),
+    ("/hooks/", "provider", "providers"),
 ]
 DELETE_VALUES = {"schema_names": "scratch_schemas", "audience_names": "scratch_audiences"}
 
@@ -194,6 +203,10 @@ def seeded(transactional_db):
         engine.stop()
     approvers = Group.objects.create(name=f"probe {suffix} approvers")
     task = run.humantask_set.create(kind="approval", title="Probe approval", group=approvers)
+    tokens, delivery_ids = _tracked_message(customer)
+    suppression = consents.suppress(
+        user=user, channel="email", address="probe-bounced@example.com", reason="blocklist"
+    )
     done = RecordImport.objects.create(
         schema=_schema(customer), file="imports/probe.csv", status="succeeded", rows=2, written=2
     )
@@ -212,11 +225,35 @@ def seeded(transactional_db):
         "link_names": ["store"],
         "audience_names": [f"probe{suffix}_buyers"],
         "scratch_audiences": [f"probe{suffix}_gone"],
+        "delivery_ids": delivery_ids,
+        "suppression_ids": [suppression.pk],
+        "tokens": tokens,
+        "providers": ["generic", "twilio"],
     }
     engine.flush_redis()
     with connection.cursor() as cursor:
         for table in _data_tables() - tables_before:
             cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(table)} CASCADE")
+
+
+def _tracked_message(customer):
+    """A staged (test) email delivery to the probe customers, and signed tokens of every
+    purpose for one of its messages (open, click, unsubscribe, view), so the public endpoints
+    reach their logic; a mixed dictionary, so tokens of the wrong purpose are tried too."""
+    population = populations.from_rule(schema=_schema(customer), where={"and": []})
+    delivery = channels.stage(
+        population=population, channel="email", test=True,
+        content={"subject": "Probe", "html": '<a href="https://example.com/a">a</a>'},
+        owner={"campaign_name": "Probe", "activity_key": "mail"},
+    )  # fmt: skip
+    message = delivery.messages.order_by("id").first()
+    tokens = [
+        tracking.sign("open", message.pk),
+        tracking.sign("click", {"m": message.pk, "u": "https://example.com/a"}),
+        tracking.sign("unsubscribe", message.pk),
+        tracking.sign("view", message.pk),
+    ]
+    return tokens, [delivery.pk]
 
 
 def _data_tables():
