@@ -43,6 +43,8 @@ Writing
 - ``combine(*, operation, populations, label="") -> Population``
   ``operation`` is ``"union"``, ``"intersection"`` or ``"exclusion"`` (the first minus the
   others); all populations must share one schema; keys only (no added columns); one SQL statement.
+- ``copy(*, population, label="") -> Population``: the same keys and added columns, copied
+  table to table (a snapshot).
 - ``with_columns(*, population, columns, label="") -> Population``
   A new population with the same keys and columns plus ``columns`` (``{alias: (expression,
   attribute_type)}``, expressions evaluated on the schema's model, ``target.ALIAS`` excluded).
@@ -248,6 +250,8 @@ def with_columns(*, population, columns, label=""):
     clash = set(columns) & {c["name"] for c in population.columns}
     if clash:
         raise ValidationFailed([{"path": "columns", "message": f"already present: {clash}"}])
+    if not columns:
+        return copy(population=population, label=label)
     queryset = annotate_targets(members(population), population)
     return materialize(
         queryset=queryset,
@@ -255,6 +259,27 @@ def with_columns(*, population, columns, label=""):
         label=label,
         columns={**_carried(population), **columns},
     )
+
+
+def copy(*, population, label=""):
+    """A copy of ``population``, its added columns included: one ``INSERT ... SELECT`` of its
+    table (no per-key reads of the columns)."""
+    result = Population.objects.create(
+        schema=population.schema, label=label[:200], columns=population.columns
+    )
+    names = ", ".join(["key", *(c["column"] for c in population.columns)])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {result.table_name} (LIKE {population.table_name} INCLUDING DEFAULTS)"
+        )
+        cursor.execute(
+            f"INSERT INTO {result.table_name} ({names}) SELECT {names} FROM {population.table_name}"
+        )
+        result.count = cursor.rowcount
+        add_key(cursor, result)
+        cursor.execute(f"ANALYZE {result.table_name}")
+    result.save(update_fields=["count"])
+    return result
 
 
 def copy_keys(*, population, label=""):

@@ -141,23 +141,28 @@ def _skip(stream, layout):
 
 
 def _write_sets(columns, layout, date_format, time_zone, label):
-    params = []
+    """The good lines into ``rows`` and the others into ``rejects``: one plain ``INSERT ...
+    SELECT`` each over ``_load``, every check evaluated inline (materializing the checked lines
+    once for both cost more than checking them twice: they spilled to disk), and the rejects'
+    statement skipped when every line was good."""
+    value_params, reason_params, typed_params = [], [], []
     prepared = [
-        file_values.prepared(c, f"f_{layout.positions[i]}", params) for i, c in enumerate(columns)
+        file_values.prepared(c, f"f_{layout.positions[i]}", value_params)
+        for i, c in enumerate(columns)
     ]
     values = "".join(f", {v} AS v_{i}" for i, v in enumerate(prepared))
     raws = "".join(f", f_{layout.positions[i]} AS r_{i}" for i in range(len(columns)))
     problems = [
-        file_values.problem(c, f"v_{i}", date_format, params) for i, c in enumerate(columns)
+        file_values.problem(c, f"v_{i}", date_format, reason_params) for i, c in enumerate(columns)
     ]
     line = f"_line + {int(layout.offset)}"
     reason = f"COALESCE(_bad, NULLIF(concat_ws('; ', {', '.join(problems) or 'NULL'}), ''))"
-    prelude = (
-        f"staged AS MATERIALIZED (SELECT {line} AS line_, _bad{values}{raws} FROM _load), "
-        f"checked AS MATERIALIZED (SELECT *, {reason} AS reason_ FROM staged)"
+    checked = (
+        f"(SELECT *, {reason} AS reason_ FROM "
+        f"(SELECT {line} AS line_, _bad{values}{raws} FROM _load) staged) checked"
     )
     typed = [
-        file_values.typed(c, f"v_{i}", date_format, time_zone, params)
+        file_values.typed(c, f"v_{i}", date_format, time_zone, typed_params)
         for i, c in enumerate(columns)
     ]
     rows = tables.create(
@@ -168,18 +173,16 @@ def _write_sets(columns, layout, date_format, time_zone, label):
         label=f"{label} rejects",
         columns={"reason": "string", **{c["name"]: "string" for c in columns}},
     )
+    good = f"SELECT line_{''.join(', ' + t for t in typed)} FROM {checked} WHERE reason_ IS NULL"
+    tables.fill(rows, good, typed_params + reason_params + value_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM _load")
+        lines = cursor.fetchone()[0]
     raw_list = "".join(f", r_{i}" for i in range(len(columns)))
-    tables.fill_many(
-        prelude,
-        [
-            (
-                rows,
-                f"SELECT line_{''.join(', ' + t for t in typed)} FROM checked WHERE reason_ IS NULL",
-            ),
-            (rejects, f"SELECT line_, reason_{raw_list} FROM checked WHERE reason_ IS NOT NULL"),
-        ],
-        params,
-    )
+    bad = f"SELECT line_, reason_{raw_list} FROM {checked} WHERE reason_ IS NOT NULL"
+    if rows.count == lines:
+        bad += " AND false"  # planned as an empty result: the lines are not read again
+    tables.fill(rejects, bad, reason_params + value_params)
     return rows, rejects
 
 
