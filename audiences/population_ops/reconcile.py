@@ -55,10 +55,9 @@ def reconcile(*, population, schema, pairs, label=""):
     )
     empty = " ".join(f"WHEN {value} IS NULL THEN %s" for value, _c, _a in values)
     params = [f"{column} is empty" for _v, column, _a in values]
-    reason = (
-        f"CASE {empty} WHEN NOT EXISTS (SELECT 1 FROM m WHERE m.row_ = p.key) THEN %s "
-        f"ELSE 'matches ' || (SELECT max(n_) FROM m WHERE m.row_ = p.key) || %s END"
-    )
+    # why a line is rejected, from a join (a subquery per rejected line re-read all of m)
+    reason = f"CASE {empty} WHEN multi.n_ IS NULL THEN %s ELSE 'matches ' || multi.n_ || %s END"
+    several = "(SELECT row_, max(n_) AS n_ FROM m WHERE n_ > 1 GROUP BY row_) multi"
     params += [f"no {schema.name} matches", f" {schema.name} records"]
     columns = {c["name"]: c["type"] for c in population.columns}
     out = tables.create(schema=schema, label=label, columns=columns)
@@ -79,7 +78,8 @@ def reconcile(*, population, schema, pairs, label=""):
             ),
             (
                 rejects,
-                f"SELECT p.key{carried}, {reason} FROM {source.from_sql()} WHERE NOT EXISTS "
+                f"SELECT p.key{carried}, {reason} FROM {source.from_sql()} LEFT JOIN {several} "
+                "ON multi.row_ = p.key WHERE NOT EXISTS "
                 "(SELECT 1 FROM m WHERE m.row_ = p.key AND m.n_ = 1)",
             ),
         ],
