@@ -6,6 +6,11 @@ the process's peak RSS.
 Data: ``bench/segment.py``'s ``ensure_data`` (demo schemas, ``--profiles`` customers, about 10
 purchases each). Each side runs in a transaction that is rolled back, so nothing accumulates.
 
+The hand-written side gives the same result as a client of the database must: its working sets
+are plain tables (a population is read by other workers, so never a ``TEMP`` table, which skips
+the WAL and lives in one session), and a file is sent with ``COPY FROM STDIN`` from this process,
+as ``load_file`` sends it.
+
 Run: DATABASE_URL=... .venv/bin/python bench/targeting.py [--profiles 1000000] [--repeat 2]
 """
 
@@ -58,6 +63,9 @@ def hand(*statements):
         with connection.cursor() as cursor:
             count = None
             for statement in statements:
+                if callable(statement):  # a COPY FROM STDIN, as any client sends a file
+                    statement(cursor)
+                    continue
                 cursor.execute(statement)
                 if (
                     count is None
@@ -70,6 +78,14 @@ def hand(*statements):
     return run
 
 
+def copy_in(cursor, statement, path):
+    """Send the file from this process, as ``load_file`` does (a server-side ``COPY FROM
+    'file'`` reads a file on the database host, which the application cannot use)."""
+    with open(path, "rb") as source, cursor.cursor.copy(statement) as copy:
+        while chunk := source.read(1 << 20):
+            copy.write(chunk)
+
+
 def pop(where):
     return populations.from_rule(schema=Schema.objects.get(name="customer"), where=where, now=NOW)
 
@@ -77,7 +93,7 @@ def pop(where):
 def base(where, name="b"):
     """Hand side: the inbound set as a plain table ``name``."""
     return (
-        f"CREATE TEMP TABLE {name} ON COMMIT DROP AS SELECT customer_id AS key FROM data_customer "
+        f"CREATE TABLE {name} AS SELECT customer_id AS key FROM data_customer "
         f"WHERE {where}; ALTER TABLE {name} ADD PRIMARY KEY (key); ANALYZE {name}"
     )
 
@@ -111,9 +127,9 @@ def cases(workdir, profiles):
         )
 
     load_hand = (
-        "CREATE TEMP TABLE s (a text, b text, c text) ON COMMIT DROP",
-        f"COPY s FROM '{lines}' (FORMAT csv, HEADER true)",
-        "CREATE TEMP TABLE h ON COMMIT DROP AS SELECT row_number() OVER () + 1 AS key, "
+        "CREATE TEMP TABLE s (a text, b text, c text) ON COMMIT DROP",  # staging, as _load
+        lambda cursor: copy_in(cursor, "COPY s FROM STDIN (FORMAT csv, HEADER true)", lines),
+        "CREATE TABLE h AS SELECT row_number() OVER () + 1 AS key, "
         "NULLIF(btrim(a), '') AS a, NULLIF(btrim(b), '') AS b, NULLIF(btrim(c), '')::bigint AS c FROM s",
         "ANALYZE h",
     )
@@ -125,7 +141,7 @@ def cases(workdir, profiles):
             ),
             hand(
                 base("country = 'FR'"),
-                "CREATE TEMP TABLE h ON COMMIT DROP AS SELECT p.purchase_id FROM b JOIN data_purchase p ON p.customer_id = b.key",
+                "CREATE TABLE h AS SELECT p.purchase_id FROM b JOIN data_purchase p ON p.customer_id = b.key",
                 "ANALYZE h",
             ),
         ),
@@ -137,9 +153,9 @@ def cases(workdir, profiles):
             ),
             hand(
                 base("country = 'FR'"),
-                "CREATE TEMP TABLE pp ON COMMIT DROP AS SELECT p.purchase_id AS key FROM b JOIN data_purchase p ON p.customer_id = b.key",
+                "CREATE TABLE pp AS SELECT p.purchase_id AS key FROM b JOIN data_purchase p ON p.customer_id = b.key",
                 "ANALYZE pp",
-                "CREATE TEMP TABLE h ON COMMIT DROP AS SELECT DISTINCT c.customer_id FROM pp JOIN data_purchase p ON p.purchase_id = pp.key JOIN data_customer c ON c.customer_id = p.customer_id",
+                "CREATE TABLE h AS SELECT DISTINCT c.customer_id FROM pp JOIN data_purchase p ON p.purchase_id = pp.key JOIN data_customer c ON c.customer_id = p.customer_id",
                 "ANALYZE h",
             ),
         ),
@@ -157,9 +173,9 @@ def cases(workdir, profiles):
             ),
             hand(
                 base("true"),
-                "CREATE TEMP TABLE r ON COMMIT DROP AS SELECT b.key, CASE WHEN NULLIF(lower(c.email), '') IS NULL THEN 1 ELSE row_number() OVER (PARTITION BY NULLIF(lower(c.email), '') ORDER BY c.loyalty_points DESC NULLS LAST, b.key) END AS n FROM b JOIN data_customer c ON c.customer_id = b.key",
-                "CREATE TEMP TABLE h ON COMMIT DROP AS SELECT key FROM r WHERE n <= 1",
-                "CREATE TEMP TABLE d ON COMMIT DROP AS SELECT key FROM r WHERE n > 1",
+                "CREATE TABLE r AS SELECT b.key, CASE WHEN NULLIF(lower(c.email), '') IS NULL THEN 1 ELSE row_number() OVER (PARTITION BY NULLIF(lower(c.email), '') ORDER BY c.loyalty_points DESC NULLS LAST, b.key) END AS n FROM b JOIN data_customer c ON c.customer_id = b.key",
+                "CREATE TABLE h AS SELECT key FROM r WHERE n <= 1",
+                "CREATE TABLE d AS SELECT key FROM r WHERE n > 1",
                 "ANALYZE h",
                 "ANALYZE d",
             ),
@@ -182,11 +198,11 @@ def cases(workdir, profiles):
             ),
             hand(
                 base("true"),
-                "CREATE TEMP TABLE h ON COMMIT DROP AS SELECT b.key FROM b JOIN data_customer c ON c.customer_id = b.key WHERE c.country = 'FR'",
+                "CREATE TABLE h AS SELECT b.key FROM b JOIN data_customer c ON c.customer_id = b.key WHERE c.country = 'FR'",
                 "ANALYZE h",
-                "CREATE TEMP TABLE s1 ON COMMIT DROP AS SELECT b.key FROM b WHERE NOT EXISTS (SELECT 1 FROM h WHERE h.key = b.key) ORDER BY md5('1' || b.key), b.key LIMIT (SELECT floor(count(*) * 0.1) FROM b WHERE NOT EXISTS (SELECT 1 FROM h WHERE h.key = b.key))",
+                "CREATE TABLE s1 AS SELECT b.key FROM b WHERE NOT EXISTS (SELECT 1 FROM h WHERE h.key = b.key) ORDER BY md5('1' || b.key), b.key LIMIT (SELECT floor(count(*) * 0.1) FROM b WHERE NOT EXISTS (SELECT 1 FROM h WHERE h.key = b.key))",
                 "ANALYZE s1",
-                "CREATE TEMP TABLE c ON COMMIT DROP AS SELECT b.key FROM b WHERE NOT EXISTS (SELECT 1 FROM h WHERE h.key = b.key) AND NOT EXISTS (SELECT 1 FROM s1 WHERE s1.key = b.key)",
+                "CREATE TABLE c AS SELECT b.key FROM b WHERE NOT EXISTS (SELECT 1 FROM h WHERE h.key = b.key) AND NOT EXISTS (SELECT 1 FROM s1 WHERE s1.key = b.key)",
                 "ANALYZE c",
             ),
         ),
@@ -212,7 +228,7 @@ def cases(workdir, profiles):
             ),
             hand(
                 base("country = 'FR'"),
-                "CREATE TEMP TABLE h ON COMMIT DROP AS SELECT b.key, s.city, COALESCE(a.n, 0) AS n, COALESCE(a.t, 0) AS t FROM b JOIN data_customer c ON c.customer_id = b.key LEFT JOIN data_store s ON s.store_id = c.store_id LEFT JOIN (SELECT customer_id, count(*) n, sum(amount) t FROM data_purchase WHERE customer_id IN (SELECT key FROM b) GROUP BY customer_id) a ON a.customer_id = b.key",
+                "CREATE TABLE h AS SELECT b.key, s.city, COALESCE(a.n, 0) AS n, COALESCE(a.t, 0) AS t FROM b JOIN data_customer c ON c.customer_id = b.key LEFT JOIN data_store s ON s.store_id = c.store_id LEFT JOIN (SELECT customer_id, count(*) n, sum(amount) t FROM data_purchase WHERE customer_id IN (SELECT key FROM b) GROUP BY customer_id) a ON a.customer_id = b.key",
                 "ANALYZE h",
             ),
         ),
@@ -229,7 +245,7 @@ def cases(workdir, profiles):
             hand(
                 base("country = 'FR'"),
                 base("loyalty_points >= 100", "b2"),
-                "CREATE TEMP TABLE h ON COMMIT DROP AS SELECT b.key FROM b JOIN data_customer c ON c.customer_id = b.key WHERE EXISTS (SELECT 1 FROM b2 JOIN data_customer c2 ON c2.customer_id = b2.key WHERE NULLIF(c2.email, '') = NULLIF(c.email, ''))",
+                "CREATE TABLE h AS SELECT b.key FROM b JOIN data_customer c ON c.customer_id = b.key WHERE EXISTS (SELECT 1 FROM b2 JOIN data_customer c2 ON c2.customer_id = b2.key WHERE NULLIF(c2.email, '') = NULLIF(c.email, ''))",
                 "ANALYZE h",
             ),
         ),
@@ -248,9 +264,9 @@ def cases(workdir, profiles):
             ),
             hand(
                 *load_hand,
-                "CREATE TEMP TABLE o ON COMMIT DROP AS SELECT DISTINCT ON (c.customer_id) c.customer_id, h.b, h.c FROM h JOIN data_customer c ON c.customer_id = h.a ORDER BY c.customer_id, h.key",
+                "CREATE TABLE o AS SELECT DISTINCT ON (c.customer_id) c.customer_id, h.b, h.c FROM h JOIN data_customer c ON c.customer_id = h.a ORDER BY c.customer_id, h.key",
                 "ANALYZE o",
-                "CREATE TEMP TABLE rj ON COMMIT DROP AS SELECT h.key FROM h WHERE NOT EXISTS (SELECT 1 FROM data_customer c WHERE c.customer_id = h.a)",
+                "CREATE TABLE rj AS SELECT h.key FROM h WHERE NOT EXISTS (SELECT 1 FROM data_customer c WHERE c.customer_id = h.a)",
                 "ANALYZE rj",
             ),
         ),
@@ -264,8 +280,8 @@ def cases(workdir, profiles):
             ),
             hand(
                 base("country = 'FR'"),
-                "CREATE TEMP TABLE e ON COMMIT DROP AS SELECT b.key, s.city FROM b JOIN data_customer c ON c.customer_id = b.key LEFT JOIN data_store s ON s.store_id = c.store_id",
-                "CREATE TEMP TABLE h ON COMMIT DROP AS SELECT * FROM e",
+                "CREATE TABLE e AS SELECT b.key, s.city FROM b JOIN data_customer c ON c.customer_id = b.key LEFT JOIN data_store s ON s.store_id = c.store_id",
+                "CREATE TABLE h AS SELECT * FROM e",
                 "ANALYZE h",
             ),
         ),
@@ -285,7 +301,7 @@ def cases(workdir, profiles):
             ),
             hand(
                 base("country = 'FR'"),
-                "CREATE TEMP TABLE e ON COMMIT DROP AS SELECT b.key, COALESCE(a.n, 0) AS n FROM b LEFT JOIN (SELECT customer_id, count(*) n FROM data_purchase WHERE customer_id IN (SELECT key FROM b) GROUP BY customer_id) a ON a.customer_id = b.key",
+                "CREATE TABLE e AS SELECT b.key, COALESCE(a.n, 0) AS n FROM b LEFT JOIN (SELECT customer_id, count(*) n FROM data_purchase WHERE customer_id IN (SELECT key FROM b) GROUP BY customer_id) a ON a.customer_id = b.key",
                 "UPDATE data_customer c SET loyalty_points = e.n FROM e WHERE c.customer_id = e.key",
             ),
         ),
