@@ -4,6 +4,7 @@ configuring it in the side panel, saving, test-running and reading the counts; c
 refused with a message; read-only for a Viewer and for a published campaign until revised."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,265 @@ def test_the_demo_campaign_fits_with_no_edge_through_a_box(
     fit(page)
     assert host.evaluate(GEOMETRY) == []
     expect(host.locator(".cc-minimap rect.cc-mini-node")).to_have_count(n)
+
+
+@pytest.fixture
+def reachable(transactional_db):
+    """A schema with an email and an SMS address, 20 records: points 100, 200... 2000."""
+    import uuid
+
+    from django.db import connection
+
+    from audiences.services.schemas import create_schemas
+    from tests.audiences.test_records_support import drop_data_tables
+
+    name = f"reach_{uuid.uuid4().hex[:8]}"
+    (created,) = create_schemas(
+        document={
+            "name": name,
+            "primary_key": "customer_id",
+            "targeting": {"email": "email", "sms": "phone"},
+            "attributes": [
+                {"name": "customer_id", "type": "string"},
+                {"name": "email", "type": "string"},
+                {"name": "phone", "type": "string"},
+                {"name": "points", "type": "integer"},
+            ],
+        }
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO data_{name} (customer_id, email, phone, points) "
+            "SELECT 'c' || i, 'c' || i || '@example.com', '+336' || (10000000 + i), i * 100 "
+            "FROM generate_series(1, 20) AS i"
+        )
+    yield created
+    drop_data_tables()
+
+
+def node(host, key):
+    return host.locator(f'.cc-node[data-key="{key}"]')
+
+
+def center(locator):
+    box = None
+    for _attempt in range(20):  # the canvas may redraw between finding and measuring
+        box = locator.bounding_box()
+        if box:
+            break
+        locator.page.wait_for_timeout(50)
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def drag_to(page, locator, x, y):
+    page.mouse.move(*center(locator))
+    page.mouse.down()
+    page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+
+
+def connect(page, host, source, port, target):
+    drag_to(page, node(host, source).locator(f'.cc-port-out[data-port="{port}"]'), *center(node(host, target).locator(".cc-box")))
+
+
+def add(page, host, kind, x, y):
+    """Drag the palette's ``kind`` to (x, y) of the graph; Escape closes its panel."""
+    vp = host.locator(".cc-viewport").bounding_box()
+    item = host.locator(f'.cc-palette .cc-kind[data-type="{kind}"]')
+    item.scroll_into_view_if_needed()
+    drag_to(page, item, vp["x"] + x, vp["y"] + y)
+    host.locator(".cc-viewport").press("Escape")
+
+
+def option(host, name):
+    return host.locator(f'.cc-side .cc-field[data-option="{name}"]')
+
+
+def without_positions(document):
+    return {
+        **{k: v for k, v in document.items() if k != "name"},
+        "activities": [{k: v for k, v in a.items() if k != "position"} for a in document["activities"]],
+    }
+
+
+def test_draw_configure_save_and_test_run_a_campaign_with_the_mouse(
+    live_server, page, admin_user_password, reachable, engine, client
+):
+    page.set_viewport_size({"width": 1920, "height": 1100})
+    campaign = services.create_from_definition(
+        document={"name": "Drawn by hand", "activities": [], "transitions": []}, user=SYSTEM
+    )
+    log_in(page, live_server, *admin_user_password, f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    host = canvas(page)
+    expect(host.locator(".cc-palette-group h4")).to_have_text(["Targeting", "Flow control", "Channels"])
+    expect(host.locator('.cc-kind[data-type="split"] .cc-kind-help')).to_contain_text("subsets")
+
+    add(page, host, "build_audience", 120, 200)
+    add(page, host, "split", 380, 200)
+    add(page, host, "email", 660, 100)
+    add(page, host, "sms", 660, 320)
+    expect(host.locator(".cc-node")).to_have_count(4)
+
+    # Configure in the side panel.
+    node(host, "build_audience").click()
+    option(host, "schema").locator("select").select_option(reachable.name)
+    node(host, "split").click()
+    option(host, "subsets").get_by_role("button", name="JSON of the list").click()
+    option(host, "subsets").locator("textarea[data-option=subsets]").fill(
+        json.dumps([{"name": "vip", "where": {"field": "points", "op": "gte", "value": 1000}}])
+    )
+    option(host, "complement").locator("input").check()
+    expect(node(host, "split").locator(".cc-port-out")).to_have_count(2)  # vip, complement
+    node(host, "email").click()
+    option(host, "subject").locator("input, textarea").first.fill("Hello {{ profile.customer_id }}")
+    option(host, "html").locator("textarea").fill("<p>You have {{ profile.points }} points</p>")
+    option(host, "send_confirmation").locator("input").uncheck()
+    host.locator(".cc-side").get_by_label("Label").fill("VIP mail")
+    node(host, "sms").click()
+    option(host, "text").locator("textarea").fill("Hi {{ profile.customer_id }}")
+    option(host, "send_confirmation").locator("input").uncheck()
+
+    # Connect the ports by dragging; invalid connections are refused with a message.
+    connect(page, host, "build_audience", "out", "split")
+    connect(page, host, "split", "vip", "email")
+    connect(page, host, "split", "complement", "sms")
+    expect(host.locator(".cc-edge")).to_have_count(3)
+    connect(page, host, "sms", "out", "build_audience")
+    expect(host.locator(".cc-message")).to_contain_text("takes no input")
+    connect(page, host, "email", "out", "sms")
+    expect(host.locator(".cc-message")).to_contain_text("takes one input")
+    expect(host.locator(".cc-edge")).to_have_count(3)
+
+    host.locator(".cc-save").click()
+    expect(host.locator(".cc-message")).to_have_text("Saved.")
+    expect(host.locator(".cc-valid")).to_be_visible()
+
+    expected = {
+        "name": "Drawn by hand",
+        "activities": [
+            {"id": "build_audience", "type": "build_audience", "schema": reachable.name},
+            {
+                "id": "split",
+                "type": "split",
+                "complement": True,
+                "subsets": [{"name": "vip", "where": {"field": "points", "op": "gte", "value": 1000}}],
+            },
+            {
+                "id": "email",
+                "type": "email",
+                "label": "VIP mail",
+                "send_confirmation": False,
+                "subject": "Hello {{ profile.customer_id }}",
+                "html": "<p>You have {{ profile.points }} points</p>",
+            },
+            {"id": "sms", "type": "sms", "send_confirmation": False, "text": "Hi {{ profile.customer_id }}"},
+        ],
+        "transitions": [
+            {"from": "build_audience", "to": "split"},
+            {"from": "split", "port": "vip", "to": "email"},
+            {"from": "split", "port": "complement", "to": "sms"},
+        ],
+    }
+    client.force_login(Campaign.objects.get(pk=campaign.pk).owner or _admin())
+    posted = client.post("/api/campaigns/", expected, content_type="application/json")
+    assert posted.status_code == 201, posted.content
+    through_api = definitions.export(Campaign.objects.get(pk=posted.json()["id"]))
+    drawn = definitions.export(Campaign.objects.get(pk=campaign.pk))
+    assert without_positions(drawn) == without_positions(through_api)
+    assert all(a["position"] is not None for a in drawn["activities"])  # positions saved
+
+    # Test run from the canvas; the counts appear on the transitions.
+    engine.worker()
+    host.locator(".cc-test-run").click()
+    host.locator(".cc-start-test").click()
+    expect(host.locator(".cc-run-status")).to_have_text("succeeded", timeout=60_000)
+    run = Run.objects.get(campaign=campaign)
+    assert run.test
+    label = host.locator('.cc-edge[data-from="split"][data-port="vip"] .cc-edge-label')
+    expect(label).to_have_text("11")  # points >= 1000: records 10 to 20
+    expect(host.locator('.cc-edge[data-from="split"][data-port="complement"] .cc-edge-label')).to_have_text("9")
+    expect(host.locator('.cc-edge[data-from="build_audience"] .cc-edge-label')).to_have_text("20")
+    expect(node(host, "email")).to_have_class(re.compile("cc-status-succeeded"))
+
+    # A click on a transition shows its rows; on an activity, its run.
+    host.locator('.cc-edge[data-from="split"][data-port="vip"] .cc-edge-hit').click(force=True)
+    expect(host.locator(".cc-drawer")).to_contain_text("11 records took this transition")
+    expect(host.locator(".cc-rows-table tr")).to_have_count(12)
+    node(host, "sms").click()
+    expect(host.locator(".cc-side .cc-activity-run")).to_contain_text("succeeded")
+    expect(host.locator(".cc-side .cc-note")).to_contain_text("not sent (test run)")
+    page.screenshot(path=str(SHOTS / "canvas-drawn-1920.png"))
+
+
+def _admin():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username="admin")
+
+
+def test_a_viewer_sees_the_canvas_read_only(live_server, page, schema, roles):
+    from tests.campaigns.test_admin import document
+    from tests.conftest import member_of
+
+    campaign = services.create_from_definition(document=document(schema), user=SYSTEM)
+    member_of(roles["Viewer"], "vera", password="pw")
+    log_in(page, live_server, "vera", "pw", f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    host = canvas(page)
+    expect(host).to_have_class(re.compile("cc-readonly"))
+    expect(host.locator(".cc-node")).to_have_count(4)
+    expect(host.locator(".cc-palette")).to_have_count(0)
+    for button in (".cc-save", ".cc-undo", ".cc-delete", ".cc-paste", ".cc-tidy", ".cc-test-run"):
+        expect(host.locator(button)).to_have_count(0)
+    expect(host.locator(".cc-readonly-note")).to_contain_text("view this campaign, not change it")
+    # Selecting shows the options, disabled; Delete does nothing; boxes do not move.
+    before = node(host, "check").get_attribute("transform")
+    drag_to(page, node(host, "check").locator(".cc-box"), 900, 700)
+    expect(node(host, "check")).to_have_attribute("transform", before)
+    node(host, "check").click()
+    expect(host.locator(".cc-side input[name=cc_id]")).to_be_disabled()
+    host.locator(".cc-viewport").press("Delete")
+    expect(host.locator(".cc-node")).to_have_count(4)
+    # No output port starts a connection.
+    connect(page, host, "aud", "out", "small")
+    expect(host.locator(".cc-edge")).to_have_count(3)
+
+
+def test_a_published_campaign_is_read_only_until_revised(
+    live_server, page, admin_user_password, schema
+):
+    from tests.campaigns.test_admin import document
+
+    campaign = services.create_from_definition(document=document(schema), user=SYSTEM)
+    services.publish(campaign=campaign, user=SYSTEM)
+    url = f"/admin/campaigns/campaign/{campaign.pk}/change/"
+    log_in(page, live_server, *admin_user_password, url)
+    host = canvas(page)
+    expect(host).to_have_class(re.compile("cc-readonly"))
+    expect(host.locator(".cc-palette")).to_have_count(0)
+    expect(host.locator(".cc-save")).to_have_count(0)
+    expect(host.locator(".cc-readonly-note")).to_contain_text("Open a revision")
+    # The canvas's save endpoint refuses too (the lifecycle's edit row), with a message.
+    refused = page.evaluate(
+        """async (url) => {
+          const token = document.querySelector('input[name=csrfmiddlewaretoken]').value;
+          const r = await fetch(url, {method: 'POST', headers: {'X-CSRFToken': token,
+            'Content-Type': 'application/json'}, body: JSON.stringify({definition: {name: 'x',
+            activities: [], transitions: []}})});
+          return [r.status, await r.json()];
+        }""",
+        f"/admin/campaigns/campaign/{campaign.pk}/canvas/save/",
+    )
+    assert refused[0] == 409 and refused[1]["errors"][0]["message"]
+    assert len(definitions.export(Campaign.objects.get(pk=campaign.pk))["activities"]) == 4
+
+    page.get_by_role("button", name="Revise").click()
+    host = canvas(page)
+    expect(host).to_have_class(re.compile("cc-editable"))
+    expect(host.locator(".cc-palette")).to_be_visible()
+    node(host, "small").click()
+    host.locator(".cc-side input[name=cc_label]").fill("Too few")
+    host.locator(".cc-side input[name=cc_label]").press("Tab")
+    host.locator(".cc-save").click()
+    expect(host.locator(".cc-message")).to_have_text("Saved.")
+    saved = definitions.export(Campaign.objects.get(pk=campaign.pk))
+    assert {a["id"]: a["label"] for a in saved["activities"]}["small"] == "Too few"

@@ -142,7 +142,10 @@
     this.view.selected = this.view.selected.filter(function (k) { return self.model.activity(k); });
     this.view.render();
     if (["undo", "redo", "reset", "rename"].indexOf(what) >= 0) this.selected(this.view.selected, null);
-    this.view.layout().then(function () { self.view.render(); });
+    this.view.layout().then(function () {
+      // Redraw only when some edge now follows the automatic layout's route.
+      if (self.model.doc.activities.some(function (a) { return self.view.atAuto(a); })) self.view.render();
+    });
   };
 
   Canvas.prototype.selected = function (ids, edge) {

@@ -18,6 +18,7 @@
   const h = function () { return CC.h.apply(null, arguments); };
 
   function words(name) { return name.replace(/_/g, " "); }
+  function sentence(name) { const w = words(name); return w.charAt(0).toUpperCase() + w.slice(1); }
 
   function csrf() {
     const input = document.querySelector("input[name=csrfmiddlewaretoken]");
@@ -67,7 +68,7 @@
   };
 
   Panel.prototype.row = function (name, prop, input, extra) {
-    const label = h("label", {class: "cc-field-label", for: input.id || "", text: prop.title || words(name)});
+    const label = h("label", {class: "cc-field-label", for: input.id || "", text: prop.title || sentence(name)});
     const help = prop.description ? h("p", {class: "help cc-help", text: prop.description}) : null;
     return h("div", {class: "cc-field cc-field-" + name, "data-option": name}, [label, input, extra || null, help]);
   };
@@ -111,7 +112,10 @@
       select.appendChild(h("option", {value: "", text: "\u2014"}));
       names.concat(value && names.indexOf(value) < 0 ? [value] : []).forEach(function (n) { select.appendChild(h("option", {value: n, text: n})); });
       select.value = value || "";
-      select.addEventListener("change", function () { self.set(name, select.value || emptyValue(prop)); });
+      select.addEventListener("change", function () {
+        self.set(name, select.value || emptyValue(prop));
+        if (widget === "schema") self.builders.forEach(function (b) { if (b.setSchema) b.setSchema(select.value || null); });
+      });
       return this.row(name, prop, select);
     }
     if (prop.type === "string") {
@@ -158,11 +162,13 @@
       schema: source === "inbound" ? null : function () { const a = self.model.activity(self.a.id); return a ? a[source] || null : null; },
     };
     if (source === "inbound") options.hint = "Nothing flows into this activity yet: connect an input and save; its fields then appear here.";
-    area.addEventListener("change", function () {
+    function read() {
       if (!self.editable) return;
       if (!area.value.trim()) { self.set(name, emptyValue(prop)); return; }
       try { self.set(name, JSON.parse(area.value)); } catch (e) { /* the builder shows the error */ }
-    });
+    }
+    area.addEventListener("change", read);
+    area.addEventListener("input", read);
     if (!window.RuleBuilder || !window.RuleBuilder.attach) return row;
     window.setTimeout(function () {
       let builder;

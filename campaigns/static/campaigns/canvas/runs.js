@@ -12,6 +12,12 @@
   const h = function () { return CC.h.apply(null, arguments); };
   const FINAL = ["succeeded", "failed", "cancelled", "stopped"];
 
+  function when(value) {
+    if (!value) return "\u2013";
+    const d = new Date(value);
+    return isNaN(d) ? String(value) : d.toLocaleString(undefined, {dateStyle: "medium", timeStyle: "medium"});
+  }
+
   function Runs(canvas) {
     this.canvas = canvas;
     this.data = null;
@@ -108,8 +114,8 @@
     const data = this.data;
     if (!data || !data.activities || !data.activities[key]) return null;
     const ar = data.activities[key];
-    const rows = [["status", ar.status], ["attempts", String(ar.attempt)], ["started", ar.started_at || "\u2013"], ["finished", ar.finished_at || "\u2013"]];
-    if (ar.due_at && ar.status === "waiting") rows.push(["due", ar.due_at]);
+    const rows = [["status", ar.status], ["attempts", String(ar.attempt)], ["started", when(ar.started_at)], ["finished", when(ar.finished_at)]];
+    if (ar.due_at && ar.status === "waiting") rows.push(["due", when(ar.due_at)]);
     Object.keys(ar.counts || {}).forEach(function (port) { rows.push(["count " + port, ar.counts[port] === null ? "\u2013" : String(ar.counts[port])]); });
     const box = h("div", {class: "cc-activity-run"}, [h("h4", {text: (data.test ? "Test run " : "Run ") + data.id})]);
     const table = h("table", {class: "cc-activity-run-table"});
