@@ -15,7 +15,7 @@
   "use strict";
   const SVG = "http://www.w3.org/2000/svg";
   const W = 176, HEAD = 44, PORT_GAP = 20, LABEL_W = 60, LABEL_H = 18;
-  const STATUS_WORDS = {pending: "waiting", ready: "ready", running: "running", waiting: "waiting", succeeded: "done", failed: "failed", skipped: "skipped", cancelled: "cancelled"};
+  const STATUS_WORDS = {pending: "queued", ready: "ready", running: "running", waiting: "waiting", succeeded: "done", failed: "failed", skipped: "skipped", cancelled: "cancelled"};
 
   function el(name, attrs, parent) {
     const node = document.createElementNS(SVG, name);
