@@ -140,7 +140,9 @@ def _refused(exc, document=None):
         errors = [{**e, "words": words.sentence(e, document)} for e in exc.errors]
         return JsonResponse({"errors": errors}, status=400)
     code = 403 if isinstance(exc, Forbidden) else 409
-    return JsonResponse({"errors": [{"path": "", "message": str(exc), "words": str(exc)}]}, status=code)
+    return JsonResponse(
+        {"errors": [{"path": "", "message": str(exc), "words": str(exc)}]}, status=code
+    )
 
 
 def save_view(request, pk):
@@ -173,7 +175,9 @@ def test_run_view(request, pk):
         run = services.test_run(campaign=campaign, user=request.user, variables=variables)
     except DomainError as exc:
         return _refused(exc, definitions.export(campaign))
-    return JsonResponse({"run": run.pk, "url": reverse("admin:campaigns_run_change", args=[run.pk])})
+    return JsonResponse(
+        {"run": run.pk, "url": reverse("admin:campaigns_run_change", args=[run.pk])}
+    )
 
 
 def run_details(found):

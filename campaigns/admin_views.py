@@ -1,10 +1,10 @@
 """Pieces of the campaign admin pages that are not ModelAdmin configuration: the graph picture,
 validation grouped by activity, and the rows of a run's transition.
 
-- ``picture(definition, run, campaign, request)``: every graph of the admin goes through it, drawn
-  by the canvas (``campaigns.admin_canvas``, design 12) (``campaign_picture``: the draft with the latest run's counts;
-  ``run_picture``: a run's version with its counts; ``definition_picture``: any definition
-  with a run's counts, for the task review).
+- ``picture(definition, run, campaign, request)``: every graph of the admin goes through it,
+  drawn by the canvas (``campaigns.admin_canvas``, design 12): ``campaign_picture``, the draft
+  with the latest run's counts (editable when allowed); ``run_picture``, a run's version with its
+  counts; ``definition_picture``, any definition with a run's counts (the task review).
 - ``errors_by_activity(campaign)`` ``{activity key or "": [message, ...]}`` from validation.
 - ``kinds_reference()`` the registered kinds with help texts, ports and default options.
 - ``transition_rows(run, source, port, user, limit)`` ``(population, headers, rows)``: the first
@@ -19,7 +19,6 @@ import re
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 from campaigns import definitions, reads, services, words
 from campaigns.activities import registry

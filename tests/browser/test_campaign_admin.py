@@ -55,6 +55,7 @@ def test_open_a_campaign_see_its_graph_and_test_run_it(
     expect(page).to_have_url(re.compile(rf"/admin/campaigns/run/{run.pk}/change/$"))
     expect(page.locator(".field-transitions_table")).to_contain_text("check")
 
+
 def test_add_an_activity_of_a_chosen_kind_from_the_menu(
     live_server, page, admin_user_password, schema
 ):

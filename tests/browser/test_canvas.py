@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from campaigns import definitions, demo, services
@@ -79,7 +78,9 @@ def test_the_demo_campaign_fits_with_no_edge_through_a_box(
 ):
     page.set_viewport_size({"width": width, "height": 1000})
     campaign = Campaign.objects.get(name=demo.NAME)
-    log_in(page, live_server, *admin_user_password, f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    log_in(
+        page, live_server, *admin_user_password, f"/admin/campaigns/campaign/{campaign.pk}/change/"
+    )
     host = canvas(page)
     n = len(definitions.export(campaign)["activities"])
     expect(host.locator(".cc-node")).to_have_count(n)
@@ -154,7 +155,11 @@ def drag_to(page, locator, x, y):
 
 
 def connect(page, host, source, port, target):
-    drag_to(page, node(host, source).locator(f'.cc-port-out[data-port="{port}"]'), *center(node(host, target).locator(".cc-box")))
+    drag_to(
+        page,
+        node(host, source).locator(f'.cc-port-out[data-port="{port}"]'),
+        *center(node(host, target).locator(".cc-box")),
+    )
 
 
 def add(page, host, kind, x, y):
@@ -173,7 +178,9 @@ def option(host, name):
 def without_positions(document):
     return {
         **{k: v for k, v in document.items() if k != "name"},
-        "activities": [{k: v for k, v in a.items() if k != "position"} for a in document["activities"]],
+        "activities": [
+            {k: v for k, v in a.items() if k != "position"} for a in document["activities"]
+        ],
     }
 
 
@@ -184,9 +191,13 @@ def test_draw_configure_save_and_test_run_a_campaign_with_the_mouse(
     campaign = services.create_from_definition(
         document={"name": "Drawn by hand", "activities": [], "transitions": []}, user=SYSTEM
     )
-    log_in(page, live_server, *admin_user_password, f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    log_in(
+        page, live_server, *admin_user_password, f"/admin/campaigns/campaign/{campaign.pk}/change/"
+    )
     host = canvas(page)
-    expect(host.locator(".cc-palette-group h4")).to_have_text(["Targeting", "Flow control", "Channels"])
+    expect(host.locator(".cc-palette-group h4")).to_have_text(
+        ["Targeting", "Flow control", "Channels"]
+    )
     expect(host.locator('.cc-kind[data-type="split"] .cc-kind-help')).to_contain_text("subsets")
 
     add(page, host, "build_audience", 120, 200)
@@ -237,7 +248,9 @@ def test_draw_configure_save_and_test_run_a_campaign_with_the_mouse(
                 "id": "split",
                 "type": "split",
                 "complement": True,
-                "subsets": [{"name": "vip", "where": {"field": "points", "op": "gte", "value": 1000}}],
+                "subsets": [
+                    {"name": "vip", "where": {"field": "points", "op": "gte", "value": 1000}}
+                ],
             },
             {
                 "id": "email",
@@ -247,7 +260,12 @@ def test_draw_configure_save_and_test_run_a_campaign_with_the_mouse(
                 "subject": "Hello {{ profile.customer_id }}",
                 "html": "<p>You have {{ profile.points }} points</p>",
             },
-            {"id": "sms", "type": "sms", "send_confirmation": False, "text": "Hi {{ profile.customer_id }}"},
+            {
+                "id": "sms",
+                "type": "sms",
+                "send_confirmation": False,
+                "text": "Hi {{ profile.customer_id }}",
+            },
         ],
         "transitions": [
             {"from": "build_audience", "to": "split"},
@@ -272,7 +290,9 @@ def test_draw_configure_save_and_test_run_a_campaign_with_the_mouse(
     assert run.test
     label = host.locator('.cc-edge[data-from="split"][data-port="vip"] .cc-edge-label')
     expect(label).to_have_text("11")  # points >= 1000: records 10 to 20
-    expect(host.locator('.cc-edge[data-from="split"][data-port="complement"] .cc-edge-label')).to_have_text("9")
+    expect(
+        host.locator('.cc-edge[data-from="split"][data-port="complement"] .cc-edge-label')
+    ).to_have_text("9")
     expect(host.locator('.cc-edge[data-from="build_audience"] .cc-edge-label')).to_have_text("20")
     expect(node(host, "email")).to_have_class(re.compile("cc-status-succeeded"))
 

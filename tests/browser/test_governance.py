@@ -81,7 +81,9 @@ def test_an_approver_signs_off_a_publication_and_the_run_starts(
     expect(page).to_have_url(re.compile(rf"/admin/campaigns/humantask/{task.pk}/change/$"))
     expect(page.locator(".task-requested")).to_contain_text("Asked by pub")
     expect(page.locator(".task-graph svg.campaign-graph g.activity")).to_have_count(3)
-    expect(page.locator('.task-graph .cc-edge[data-port="out"] .cc-edge-label').first).to_have_text("15")
+    expect(page.locator('.task-graph .cc-edge[data-port="out"] .cc-edge-label').first).to_have_text(
+        "15"
+    )
     expect(page.locator(".task-samples tr.sample-recipient")).to_have_count(3)
     expect(page.locator(".task-samples")).to_contain_text("Spring is here.")
     diff = page.locator("table.version-diff")

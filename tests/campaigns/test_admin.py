@@ -84,7 +84,9 @@ def lifecycle(client, campaign, action):
 
 def canvas_config(text):
     """The config the page gives its canvas (``campaigns.admin_canvas.config``)."""
-    found = re.search(r'<script id="campaign-canvas-[^"]*" type="application/json">(.*?)</script>', text, re.S)
+    found = re.search(
+        r'<script id="campaign-canvas-[^"]*" type="application/json">(.*?)</script>', text, re.S
+    )
     assert found, "no canvas on the page"
     return json.loads(found.group(1))
 
