@@ -305,6 +305,24 @@ def test_draw_configure_save_and_test_run_a_campaign_with_the_mouse(
     expect(host.locator(".cc-side .cc-note")).to_contain_text("not sent (test run)")
     page.screenshot(path=str(SHOTS / "canvas-drawn-1920.png"))
 
+    # The template editor's preview renders the saved content for a chosen record.
+    node(host, "email").click()
+    host.locator(".cc-preview-record").fill("c12")
+    host.locator(".cc-preview-button").click()
+    expect(host.locator(".cc-preview-subject")).to_contain_text("Hello c12")
+    expect(host.locator(".cc-preview-html")).to_be_visible()
+
+    # The run's page draws the same canvas, read-only, with the run's statuses and counts.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/admin/campaigns/run/{run.pk}/change/")
+    host = canvas(page)
+    expect(host).to_have_class(re.compile("cc-readonly"))
+    expect(host.locator(".cc-node.cc-status-succeeded")).to_have_count(4)
+    expect(host.locator('.cc-edge[data-port="vip"] .cc-edge-label')).to_have_text("11")
+    fit(page)
+    assert host.evaluate(GEOMETRY) == []
+    page.screenshot(path=str(SHOTS / "canvas-run-1280.png"))
+
 
 def _admin():
     from django.contrib.auth import get_user_model
@@ -378,3 +396,107 @@ def test_a_published_campaign_is_read_only_until_revised(
     expect(host.locator(".cc-message")).to_have_text("Saved.")
     saved = definitions.export(Campaign.objects.get(pk=campaign.pk))
     assert {a["id"]: a["label"] for a in saved["activities"]}["small"] == "Too few"
+
+
+def test_the_demo_test_run_says_what_it_approved_and_skipped(
+    live_server, page, admin_user_password, demo_campaign, engine
+):
+    engine.worker()
+    campaign = Campaign.objects.get(name=demo.NAME)
+    log_in(page, live_server, *admin_user_password, f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    host = canvas(page)
+    host.locator(".cc-test-run").click()
+    # One input per declared variable, with its default.
+    expect(host.locator("#cc-var-country")).to_have_value("FR")
+    host.locator("#cc-var-min_size").fill("0")
+    host.locator(".cc-start-test").click()
+    expect(host.locator(".cc-run-status")).to_have_text("succeeded", timeout=60_000)
+    run = Run.objects.get(campaign=campaign)
+    assert run.variables["min_size"] == 0
+    expect(host.locator(".cc-effect-approved")).to_contain_text("sign_off")
+    expect(host.locator(".cc-effect-wait")).to_contain_text("cool_off")
+    states = {ar.key: ar.state for ar in run.activity_runs.all()}
+    assert states["sign_off"]["test_effect"] == "auto_approved"
+    assert states["cool_off"]["test_effect"] == "wait_skipped"
+    node(host, "cool_off").click()
+    expect(host.locator(".cc-side .cc-note")).to_contain_text("not waited (test run")
+    fit(page)
+    assert host.evaluate(GEOMETRY) == []  # the counts' labels leave the geometry alone
+    page.screenshot(path=str(SHOTS / "canvas-demo-run-1280.png"))
+
+
+def test_edit_delete_undo_redo_copy_paste_and_label_in_place(
+    live_server, page, admin_user_password, schema
+):
+    from tests.campaigns.test_admin import document
+
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    campaign = services.create_from_definition(document=document(schema), user=SYSTEM)
+    log_in(page, live_server, *admin_user_password, f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    host = canvas(page)
+    viewport = host.locator(".cc-viewport")
+    expect(host.locator(".cc-node")).to_have_count(4)
+
+    # Delete an activity with its transition; undo brings both back; redo removes them again.
+    node(host, "small").click()
+    viewport.press("Delete")
+    expect(host.locator(".cc-node")).to_have_count(3)
+    expect(host.locator(".cc-edge")).to_have_count(2)
+    host.locator(".cc-undo").click()
+    expect(host.locator(".cc-node")).to_have_count(4)
+    expect(host.locator(".cc-edge")).to_have_count(3)
+    viewport.press("Control+y")
+    expect(host.locator(".cc-node")).to_have_count(3)
+    viewport.press("Control+z")
+    expect(host.locator(".cc-edge")).to_have_count(3)
+
+    # Select two by shift-click, copy and paste: fresh ids, their transition copied too.
+    node(host, "done").click()
+    node(host, "check").click(modifiers=["Shift"])
+    expect(host.locator(".cc-node.cc-selected")).to_have_count(2)
+    viewport.press("Control+c")
+    viewport.press("Control+v")
+    expect(host.locator(".cc-node")).to_have_count(6)
+    expect(node(host, "check_copy")).to_have_class(re.compile("cc-selected"))
+    expect(host.locator('.cc-edge[data-from="check_copy"][data-to="done_copy"]')).to_have_count(1)
+
+    # Move the pasted pair by dragging one of them.
+    before = node(host, "done_copy").get_attribute("transform")
+    x, y = center(node(host, "check_copy").locator(".cc-title"))
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 40, y + 60, steps=5)
+    page.mouse.up()
+    assert node(host, "done_copy").get_attribute("transform") != before
+
+    # Shift-drag on the background selects a rectangle.
+    vp = viewport.bounding_box()
+    page.keyboard.down("Shift")
+    page.mouse.move(vp["x"] + 2, vp["y"] + 2)
+    page.mouse.down()
+    page.mouse.move(vp["x"] + vp["width"] - 200, vp["y"] + vp["height"] - 120, steps=5)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    expect(host.locator(".cc-message")).to_contain_text("activities selected")
+
+    # A label edited in place, on the box.
+    fit(page)
+    node(host, "aud").locator(".cc-title").dblclick()
+    host.locator(".cc-label-input").fill("Everyone in France")
+    host.locator(".cc-label-input").press("Enter")
+    expect(node(host, "aud").locator(".cc-title")).to_have_text("Everyone in France")
+
+    # Save: the pasted activities have no input yet, so the draft is saved with its errors,
+    # shown on their activities; a click on an error selects its activity.
+    host.locator(".cc-save").click()
+    expect(host.locator(".cc-message")).to_contain_text("Saved as a draft")
+    expect(node(host, "check_copy")).to_have_class(re.compile("cc-invalid"))
+    expect(node(host, "check_copy").locator(".cc-error-mark")).to_have_count(1)
+    host.locator('.cc-error-list li[data-key="check_copy"]').first.click()
+    expect(node(host, "check_copy")).to_have_class(re.compile("cc-selected"))
+    expect(host.locator(".cc-side .cc-panel-error").first).to_contain_text("input")
+    saved = definitions.export(Campaign.objects.get(pk=campaign.pk))
+    assert [a["id"] for a in saved["activities"]] == ["aud", "check", "done", "small", "check_copy", "done_copy"]
+    assert {a["id"]: a["label"] for a in saved["activities"]}["aud"] == "Everyone in France"
+    assert {"from": "check_copy", "port": "big", "to": "done_copy"} in saved["transitions"]
+    page.screenshot(path=str(SHOTS / "canvas-edited-1440.png"))

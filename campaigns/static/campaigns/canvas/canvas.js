@@ -160,6 +160,7 @@
     if (ids.length === 1) {
       const a = this.model.activity(ids[0]);
       if (!a) return;
+      this.view.reveal(a.id, side.offsetWidth);
       this.panel = CC.panel(box, this.model, a, {
         editable: this.editable, errors: this.errors[a.id] || [], urls: this.config.urls,
         choices: this.config.choices || {}, runBox: this.runs.activityBox(a.id),
@@ -169,8 +170,8 @@
       return;
     }
     if (ids.length > 1) {
-      box.appendChild(h("h3", {text: ids.length + " activities selected"}));
-      box.appendChild(h("p", {class: "help", text: this.editable ? "Drag one of them to move them all; Delete removes them; Ctrl+C copies them." : "Select one to see its details."}));
+      side.hidden = true;
+      this.message(ids.length + " activities selected" + (this.editable ? ": drag one to move them all, Delete removes them, Ctrl+C copies them." : "."));
       return;
     }
     if (edge) {

@@ -330,6 +330,21 @@
     this.viewRect.setAttribute("height", vh / this.k);
   };
 
+  /* Pan so that activity ``key`` is in view, left of the ``covered`` px of a side panel. */
+  View.prototype.reveal = function (key, covered) {
+    const a = this.model.activity(key);
+    if (!a) return;
+    const p = this.pos(a), s = this.size(a), margin = 24;
+    const left = this.tx + p.x * this.k, right = this.tx + (p.x + s.w) * this.k;
+    const top = this.ty + p.y * this.k, bottom = this.ty + (p.y + s.h) * this.k;
+    const width = this.viewport.clientWidth - (covered || 0), height = this.viewport.clientHeight;
+    if (right > width - margin) this.tx -= right - (width - margin);
+    if (left < margin) this.tx += margin - left;
+    if (bottom > height - margin) this.ty -= bottom - (height - margin);
+    if (top < margin) this.ty += margin - top;
+    this.apply();
+  };
+
   View.prototype.select = function (ids, edge) {
     this.selected = ids || [];
     this.selectedEdge = edge ? CC.edgeKey(edge) : null;
