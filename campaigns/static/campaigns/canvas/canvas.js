@@ -247,7 +247,8 @@
     const list = h("ul", {class: "cc-error-list errorlist"});
     keys.forEach(function (key) {
       self.errors[key].forEach(function (m) {
-        const li = h("li", {"data-key": key, tabindex: "0", text: m});
+        const a = key ? self.model.activity(key) : null;
+        const li = h("li", {"data-key": key, tabindex: "0", text: (a ? self.model.title(a) + ": " : "") + m});
         if (key && self.model.activity(key)) li.addEventListener("click", function () { self.view.select([key]); });
         list.appendChild(li);
       });

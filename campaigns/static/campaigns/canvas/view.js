@@ -228,18 +228,19 @@
     el("rect", {class: "cc-box", width: W, height: size.h, rx: 8}, g);
     el("rect", {class: "cc-band", width: 6, height: size.h, rx: 3}, g);
     const title = el("text", {class: "cc-title", x: 14, y: 20}, g);
-    title.textContent = clip(model.title(a), 20);
+    title.textContent = clip(model.title(a), this.far ? 14 : 20);
     const sub = el("text", {class: "cc-sub", x: 14, y: 37}, g);
     sub.textContent = clip(kind.label + (a.label ? " \u00b7 " + a.id : ""), 26);
     if (status) {
       const badge = el("g", {class: "cc-status", transform: "translate(" + (W - 8) + ",-8)"}, g);
       const word = STATUS_WORDS[status] || status;
-      el("rect", {x: -(word.length * 6.4 + 12), width: word.length * 6.4 + 12, height: 16, rx: 8}, badge);
-      const t = el("text", {x: -(word.length * 6.4 + 12) / 2, y: 12, "text-anchor": "middle"}, badge);
+      const wide = word.length * (this.far ? 8 : 6.4) + 12;
+      el("rect", {x: -wide, width: wide, height: 16, rx: 8}, badge);
+      const t = el("text", {x: -wide / 2, y: 12, "text-anchor": "middle"}, badge);
       t.textContent = word;
     }
     if (errors.length) {
-      const mark = el("g", {class: "cc-error-mark", transform: "translate(" + (W - 16) + "," + (size.h - 16) + ")"}, g);
+      const mark = el("g", {class: "cc-error-mark", transform: "translate(22," + (size.h - 13) + ")"}, g);
       el("circle", {r: 9}, mark);
       const t = el("text", {y: 4, "text-anchor": "middle"}, mark);
       t.textContent = "!";
@@ -251,7 +252,7 @@
     ports.forEach(function (port, i) {
       if (ports.length > 1 || port !== "out") {
         const t = el("text", {class: "cc-port-name", x: W - 12, y: portY(i) + 4, "text-anchor": "end"}, g);
-        t.textContent = clip(port, 18);
+        t.textContent = clip(port, self.far ? 10 : 18);
       }
       const valid = self.model.ports(a).indexOf(port) >= 0;
       el("circle", {class: "cc-port cc-port-out" + (valid ? "" : " cc-port-gone"), cx: W, cy: portY(i), r: 6, "data-key": a.id, "data-port": port}, g);
@@ -277,7 +278,16 @@
     return {x: x1, y: y1, w: x2 - x1, h: y2 - y1};
   };
 
+  /* Zoomed far out, titles and port names are drawn larger (and shorter) to stay readable. */
+  const FAR = 0.6;
+
   View.prototype.apply = function () {
+    const far = this.k < FAR;
+    if (far !== !!this.far) {
+      this.far = far;
+      this.svg.classList.toggle("cc-far", far);
+      this.render();
+    }
     this.world.setAttribute("transform", "translate(" + this.tx + "," + this.ty + ") scale(" + this.k + ")");
     this.drawViewRect();
   };
