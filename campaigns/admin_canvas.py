@@ -31,7 +31,7 @@ from campaigns.admin_inlines import can_edit
 from campaigns.api_runs import run_data
 from campaigns.models import Campaign, Run
 from config.access import allowed
-from config.errors import DomainError, Forbidden, ValidationFailed
+from config.errors import DomainError, Forbidden, NotFound, ValidationFailed
 
 SCRIPTS = [
     "campaigns/vendor/elkjs/elk.bundled.js",
@@ -139,7 +139,7 @@ def _refused(exc, document=None):
     if isinstance(exc, ValidationFailed):
         errors = [{**e, "words": words.sentence(e, document)} for e in exc.errors]
         return JsonResponse({"errors": errors}, status=400)
-    code = 403 if isinstance(exc, Forbidden) else 409
+    code = 403 if isinstance(exc, Forbidden) else 404 if isinstance(exc, NotFound) else 409
     return JsonResponse(
         {"errors": [{"path": "", "message": str(exc), "words": str(exc)}]}, status=code
     )

@@ -403,7 +403,9 @@ def test_the_demo_test_run_says_what_it_approved_and_skipped(
 ):
     engine.worker()
     campaign = Campaign.objects.get(name=demo.NAME)
-    log_in(page, live_server, *admin_user_password, f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    log_in(
+        page, live_server, *admin_user_password, f"/admin/campaigns/campaign/{campaign.pk}/change/"
+    )
     host = canvas(page)
     host.locator(".cc-test-run").click()
     # One input per declared variable, with its default.
@@ -432,7 +434,9 @@ def test_edit_delete_undo_redo_copy_paste_and_label_in_place(
 
     page.set_viewport_size({"width": 1440, "height": 1000})
     campaign = services.create_from_definition(document=document(schema), user=SYSTEM)
-    log_in(page, live_server, *admin_user_password, f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    log_in(
+        page, live_server, *admin_user_password, f"/admin/campaigns/campaign/{campaign.pk}/change/"
+    )
     host = canvas(page)
     viewport = host.locator(".cc-viewport")
     expect(host.locator(".cc-node")).to_have_count(4)
@@ -496,7 +500,14 @@ def test_edit_delete_undo_redo_copy_paste_and_label_in_place(
     expect(node(host, "check_copy")).to_have_class(re.compile("cc-selected"))
     expect(host.locator(".cc-side .cc-panel-error").first).to_contain_text("input")
     saved = definitions.export(Campaign.objects.get(pk=campaign.pk))
-    assert [a["id"] for a in saved["activities"]] == ["aud", "check", "done", "small", "check_copy", "done_copy"]
+    assert [a["id"] for a in saved["activities"]] == [
+        "aud",
+        "check",
+        "done",
+        "small",
+        "check_copy",
+        "done_copy",
+    ]
     assert {a["id"]: a["label"] for a in saved["activities"]}["aud"] == "Everyone in France"
     assert {"from": "check_copy", "port": "big", "to": "done_copy"} in saved["transitions"]
     page.screenshot(path=str(SHOTS / "canvas-edited-1440.png"))
