@@ -93,10 +93,19 @@ def test_the_demo_campaign_fits_with_no_edge_through_a_box(
     # Zoom and pan move the drawing; Fit brings it back.
     before = host.locator(".cc-world").get_attribute("transform")
     host.locator(".cc-zoom-in").click()
+    host.locator(".cc-zoom-in").click()
     assert host.locator(".cc-world").get_attribute("transform") != before
+    # Part of the campaign is out of view: the minimap shows it all, a click there moves there.
+    minimap = host.locator(".cc-minimap")
+    expect(minimap).to_be_visible()
+    expect(minimap.locator("rect.cc-mini-node")).to_have_count(n)
+    zoomed = host.locator(".cc-world").get_attribute("transform")
+    box = minimap.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] / 2)
+    assert host.locator(".cc-world").get_attribute("transform") != zoomed
     fit(page)
     assert host.evaluate(GEOMETRY) == []
-    expect(host.locator(".cc-minimap rect.cc-mini-node")).to_have_count(n)
+    expect(minimap).to_be_hidden()  # everything is in view
 
 
 @pytest.fixture

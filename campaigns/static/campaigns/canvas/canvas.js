@@ -36,6 +36,10 @@
     this.view.layout().then(function () {
       self.view.applyLayout(false);
       self.view.render();
+      if (!self.editable) {  // a read-only drawing takes the height it needs
+        const b = self.view.bounds();
+        self.body.style.height = Math.max(260, Math.min(b.h + 90, window.innerHeight * 0.62)) + "px";
+      }
       self.view.fit();
       self.runs.show(config.run);
       self.showErrors();
@@ -71,10 +75,11 @@
     this.errorList = h("div", {class: "cc-errors"});
     this.drawer = h("div", {class: "cc-drawer", hidden: ""});
     host.appendChild(bar);
-    host.appendChild(h("div", {class: "cc-body"}, [this.palette, this.stage, this.side]));
+    this.body = h("div", {class: "cc-body"}, [this.palette, this.stage, this.side]);
+    host.appendChild(this.body);
     host.appendChild(this.runBar);
     host.appendChild(this.drawer);
-    host.appendChild(this.errorList);
+    if (this.config.campaign) host.appendChild(this.errorList);
     if (this.editable) {
       window.addEventListener("beforeunload", function (e) { if (self.model.dirty) { e.preventDefault(); e.returnValue = ""; } });
     }

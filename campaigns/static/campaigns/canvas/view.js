@@ -338,6 +338,10 @@
     this.viewRect.setAttribute("y", -this.ty / this.k);
     this.viewRect.setAttribute("width", vw / this.k);
     this.viewRect.setAttribute("height", vh / this.k);
+    // The minimap only when part of the campaign is out of view.
+    const b = this.miniBox, x = -this.tx / this.k, y = -this.ty / this.k, pad = 40;
+    const whole = b && x <= b.x + pad && y <= b.y + pad && x + vw / this.k >= b.x + b.w - pad && y + vh / this.k >= b.y + b.h - pad;
+    this.minimap.hidden = !!whole;
   };
 
   /* Pan so that activity ``key`` is in view, left of the ``covered`` px of a side panel. */
