@@ -104,9 +104,22 @@
   };
 
   /* elkjs's layered layout of the whole graph: positions, edge routes and label places. */
+  /* The layout, in one row of layers; wrapped into several rows (elkjs's graph wrapping, to the
+   * stage's shape) when one row would have to be drawn smaller than ``WRAP_BELOW`` to fit. */
+  const WRAP_BELOW = 0.4;
+
   View.prototype.layout = function () {
-    const self = this, model = this.model;
+    const self = this;
     if (!window.ELK) return Promise.resolve(this.auto);
+    return this.elkLayout(false).then(function (graph) {
+      const scale = Math.min(self.viewport.clientWidth / graph.width, self.viewport.clientHeight / graph.height);
+      if (scale >= WRAP_BELOW || self.model.doc.activities.length < 8) return graph;
+      return self.elkLayout(true);
+    }).then(function (graph) { return self.keep(graph); });
+  };
+
+  View.prototype.elkLayout = function (wrap) {
+    const self = this, model = this.model;
     const children = model.doc.activities.map(function (a) {
       const size = self.size(a);
       const ports = [{id: a.id + "\u0001in", x: -1, y: size.h / 2 - 1, width: 2, height: 2, layoutOptions: {"elk.port.side": "WEST"}}];
@@ -128,13 +141,20 @@
       "elk.spacing.edgeLabel": "4", "elk.edgeLabels.placement": "CENTER",
       "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
       "elk.layered.nodePlacement.strategy": "NETWORK_SIMPLEX",
-      "elk.padding": "[top=20,left=20,bottom=20,right=20]"}};
+      "elk.padding": "[top=20,left=20,bottom=20,right=20]",
+      "elk.layered.wrapping.strategy": wrap ? "MULTI_EDGE" : "OFF", "elk.aspectRatio": String(this.aspect())}};
     this.elk = this.elk || new window.ELK();
-    return this.elk.layout(graph).then(function (out) {
+    return this.elk.layout(graph).then(function (out) { out.edgeKeys = edges.map(function (e) { return e.key; }); return out; });
+  };
+
+  /* Keep elkjs's answer: positions, edge routes and label places. */
+  View.prototype.keep = function (out) {
+    const self = this;
+    {
       const auto = {positions: {}, routes: {}, labels: {}};
       out.children.forEach(function (c) { auto.positions[c.id] = {x: Math.round(c.x), y: Math.round(c.y)}; });
-      out.edges.forEach(function (e, i) {
-        const key = edges[i].key, s = e.sections && e.sections[0];
+      out.edges.forEach(function (e) {
+        const key = out.edgeKeys[Number(String(e.id).slice(1))], s = e.sections && e.sections[0];
         if (!s) return;
         auto.routes[key] = [s.startPoint].concat(s.bendPoints || [], [s.endPoint]);
         const l = e.labels && e.labels[0];
@@ -142,7 +162,13 @@
       });
       self.auto = auto;
       return auto;
-    });
+    }
+  };
+
+  /* The stage's width over its height: elkjs wraps a long campaign into rows to match it. */
+  View.prototype.aspect = function () {
+    const w = this.viewport.clientWidth, h = this.viewport.clientHeight;
+    return w && h ? Math.max(1, Math.min(4, w / h)).toFixed(2) : "1.6";
   };
 
   /* Give every box the automatic layout's position (positions are saved with the definition). */
