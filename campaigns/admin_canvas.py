@@ -25,6 +25,7 @@ from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join, json_script
 
+from audiences.widgets import RULE_BUILDER_CSS, RULE_BUILDER_JS
 from campaigns import admin_views, definitions, lifecycle, services, words
 from campaigns.admin_forms import REFERENCES
 from campaigns.admin_inlines import can_edit
@@ -41,16 +42,9 @@ SCRIPTS = [
     "campaigns/canvas/runs.js",
     "campaigns/canvas/canvas.js",
 ]
-EDITOR_SCRIPTS = [
-    "audiences/vendor/sortablejs/Sortable.min.js",
-    "audiences/rule_builder/model.js",
-    "audiences/rule_builder/view.js",
-    "audiences/rule_builder/fields.js",
-    "audiences/rule_builder/values.js",
-    "audiences/rule_builder/builder.js",
-    "audiences/rule_builder/items.js",
-]
-STYLES = ["campaigns/canvas/canvas.css", "audiences/rule_builder/rule_builder.css"]
+# The rule builder's scripts, attached by the side panel itself (not on page load).
+EDITOR_SCRIPTS = [s for s in RULE_BUILDER_JS if not s.endswith("/autoload.js")]
+STYLES = ["campaigns/canvas/canvas.css", *RULE_BUILDER_CSS]
 
 
 def _readonly_reason(campaign, request):
