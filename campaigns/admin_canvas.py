@@ -183,7 +183,6 @@ def run_details(found):
             data["activities"][ar.key].update(
                 traceback=ar.traceback,
                 due_at=ar.due_at,
-                test_effect=state.get("test_effect", ""),
                 state={k: v for k, v in state.items() if k not in ("note", "test_effect")},
             )
     return data
