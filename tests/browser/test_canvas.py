@@ -361,6 +361,7 @@ def test_a_viewer_sees_the_canvas_read_only(live_server, page, schema, roles):
     expect(host.locator(".cc-side input[name=cc_id]")).to_be_disabled()
     host.locator(".cc-viewport").press("Delete")
     expect(host.locator(".cc-node")).to_have_count(4)
+    page.screenshot(path=str(SHOTS / "canvas-viewer-1280.png"))
     # No output port starts a connection.
     connect(page, host, "aud", "out", "small")
     expect(host.locator(".cc-edge")).to_have_count(3)
@@ -399,6 +400,7 @@ def test_a_published_campaign_is_read_only_until_revised(
     expect(host).to_have_class(re.compile("cc-editable"))
     expect(host.locator(".cc-palette")).to_be_visible()
     node(host, "small").click()
+    page.screenshot(path=str(SHOTS / "canvas-revision-1280.png"))
     host.locator(".cc-side input[name=cc_label]").fill("Too few")
     host.locator(".cc-side input[name=cc_label]").press("Tab")
     host.locator(".cc-save").click()

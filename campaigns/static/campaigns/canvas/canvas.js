@@ -66,8 +66,8 @@
     if (this.config.canTestRun) {
       tools.push(h("button", {type: "button", class: "button cc-test-run", text: "Test run\u2026", title: "Compute every count; nothing is sent", onclick: function () { self.runs.form(); }}));
     }
-    const bar = h("div", {class: "cc-toolbar"}, tools.concat([this.status, this.tips()]));
-    if (this.config.readonly) bar.appendChild(h("span", {class: "cc-readonly-note", text: this.config.readonly}));
+    const note = this.config.readonly ? h("span", {class: "cc-readonly-note", text: this.config.readonly}) : null;
+    const bar = h("div", {class: "cc-toolbar"}, tools.concat([note, this.status, this.tips()]));
     this.palette = this.editable ? this.buildPalette() : null;
     this.stage = h("div", {class: "cc-stage"});
     this.side = h("div", {class: "cc-side", "aria-label": "Selected activity"});
@@ -119,8 +119,8 @@
       window.removeEventListener("mousemove", move);
       window.removeEventListener("mouseup", up);
       ghost.remove();
-      const r = self.view.viewport.getBoundingClientRect();
-      if (ev.clientX < r.left || ev.clientX > r.right || ev.clientY < r.top || ev.clientY > r.bottom) return;
+      const over = document.elementFromPoint(ev.clientX, ev.clientY);  // not under the side panel
+      if (!over || !self.view.viewport.contains(over)) return;
       self.addKind(kind.type, self.view.toWorld(ev.clientX, ev.clientY));
     }
     move(e);

@@ -70,7 +70,7 @@
   Panel.prototype.row = function (name, prop, input, extra) {
     const label = h("label", {class: "cc-field-label", for: input.id || "", text: prop.title || sentence(name)});
     const help = prop.description ? h("p", {class: "help cc-help", text: prop.description}) : null;
-    return h("div", {class: "cc-field cc-field-" + name, "data-option": name}, [label, input, extra || null, help]);
+    return h("div", {class: "cc-field cc-option-" + name, "data-option": name}, [label, input, extra || null, help]);
   };
 
   Panel.prototype.control = function (name, prop) {
