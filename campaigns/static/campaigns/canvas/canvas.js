@@ -56,8 +56,8 @@
     if (this.editable) {
       this.saveButton = h("button", {type: "button", class: "button default cc-save", text: "Save", title: "Save the definition (a draft is saved even when incomplete)", onclick: function () { self.save(); }});
       tools.push(this.saveButton,
-        h("button", {type: "button", class: "button cc-undo", text: "Undo", title: "Undo (Ctrl+Z)", onclick: function () { self.model.undo(); }}),
-        h("button", {type: "button", class: "button cc-redo", text: "Redo", title: "Redo (Ctrl+Y)", onclick: function () { self.model.redo(); }}),
+        this.undoButton = h("button", {type: "button", class: "button cc-undo", text: "Undo", title: "Undo (Ctrl+Z)", disabled: "", onclick: function () { self.model.undo(); }}),
+        this.redoButton = h("button", {type: "button", class: "button cc-redo", text: "Redo", title: "Redo (Ctrl+Y)", disabled: "", onclick: function () { self.model.redo(); }}),
         h("button", {type: "button", class: "button cc-delete", text: "Delete", title: "Delete the selection (Delete)", onclick: function () { self.remove(); }}),
         h("button", {type: "button", class: "button cc-copy", text: "Copy", title: "Copy the selection (Ctrl+C)", onclick: function () { self.copy(); }}),
         h("button", {type: "button", class: "button cc-paste", text: "Paste", title: "Paste (Ctrl+V)", onclick: function () { self.paste(); }}),
@@ -143,7 +143,11 @@
 
   Canvas.prototype.changed = function (what) {
     const self = this;
-    if (this.saveButton) this.saveButton.textContent = this.model.dirty ? "Save*" : "Save";
+    if (this.saveButton) {
+      this.saveButton.textContent = this.model.dirty ? "Save*" : "Save";
+      this.undoButton.disabled = !this.model.past.length;
+      this.redoButton.disabled = !this.model.future.length;
+    }
     this.view.selected = this.view.selected.filter(function (k) { return self.model.activity(k); });
     this.view.render();
     if (["undo", "redo", "reset", "rename"].indexOf(what) >= 0) this.selected(this.view.selected, null);
