@@ -151,10 +151,14 @@
     this.view.selected = this.view.selected.filter(function (k) { return self.model.activity(k); });
     this.view.render();
     if (["undo", "redo", "reset", "rename"].indexOf(what) >= 0) this.selected(this.view.selected, null);
-    this.view.layout().then(function () {
-      // Redraw only when some edge now follows the automatic layout's route.
-      if (self.model.doc.activities.some(function (a) { return self.view.atAuto(a); })) self.view.render();
-    });
+    // The automatic layout again (for its routes) once the edits pause: a large campaign's
+    // takes most of a second (bench/canvas_layout.py); redraw only when an edge now follows it.
+    window.clearTimeout(this.relayout);
+    this.relayout = window.setTimeout(function () {
+      self.view.layout().then(function () {
+        if (self.model.doc.activities.some(function (a) { return self.view.atAuto(a); })) self.view.render();
+      });
+    }, 400);
   };
 
   Canvas.prototype.selected = function (ids, edge) {

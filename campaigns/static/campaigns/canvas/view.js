@@ -140,7 +140,7 @@
       "elk.spacing.edgeNode": "22", "elk.spacing.edgeEdge": "12", "elk.layered.spacing.edgeNodeBetweenLayers": "22",
       "elk.spacing.edgeLabel": "4", "elk.edgeLabels.placement": "CENTER",
       "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
-      "elk.layered.nodePlacement.strategy": "NETWORK_SIMPLEX",
+      "elk.layered.nodePlacement.strategy": "BRANDES_KOEPF",
       "elk.padding": "[top=20,left=20,bottom=20,right=20]",
       "elk.layered.wrapping.strategy": wrap ? "MULTI_EDGE" : "OFF", "elk.aspectRatio": String(this.aspect())}};
     this.elk = this.elk || new window.ELK();
