@@ -522,3 +522,25 @@ def test_edit_delete_undo_redo_copy_paste_and_label_in_place(
     assert {a["id"]: a["label"] for a in saved["activities"]}["aud"] == "Everyone in France"
     assert {"from": "check_copy", "port": "big", "to": "done_copy"} in saved["transitions"]
     page.screenshot(path=str(SHOTS / "canvas-edited-1440.png"))
+
+
+@pytest.mark.parametrize("saved_at, opened_at", [(1920, 1280), (1280, 1920)])
+def test_positions_saved_at_one_width_still_route_around_the_boxes_at_another(
+    live_server, page, admin_user_password, demo_campaign, saved_at, opened_at
+):
+    campaign = Campaign.objects.get(name=demo.NAME)
+    page.set_viewport_size({"width": saved_at, "height": 1000})
+    log_in(
+        page, live_server, *admin_user_password, f"/admin/campaigns/campaign/{campaign.pk}/change/"
+    )
+    host = canvas(page)
+    host.locator(".cc-save").click()
+    expect(host.locator(".cc-message")).to_have_text("Saved.")
+    positions = {a["id"]: a["position"] for a in definitions.export(campaign)["activities"]}
+    assert all(positions.values())
+    page.set_viewport_size({"width": opened_at, "height": 1000})
+    page.reload()
+    host = canvas(page)
+    fit(page)
+    assert host.evaluate(GEOMETRY) == []
+    assert {a["id"]: a["position"] for a in definitions.export(campaign)["activities"]} == positions

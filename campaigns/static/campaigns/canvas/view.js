@@ -104,18 +104,32 @@
   };
 
   /* elkjs's layered layout of the whole graph: positions, edge routes and label places. */
-  /* The layout, in one row of layers; wrapped into several rows (elkjs's graph wrapping, to the
-   * stage's shape) when one row would have to be drawn smaller than ``WRAP_BELOW`` to fit. */
+  /* The layout, in one row of layers; wrapped into several rows (elkjs's graph wrapping) when one
+   * row would have to be drawn smaller than ``WRAP_BELOW`` to fit. Whichever of the two the saved
+   * positions came from is kept, whatever the screen now, so that its routes are used. */
   const WRAP_BELOW = 0.4;
 
   View.prototype.layout = function () {
-    const self = this;
+    const self = this, saved = this.model.doc.activities.some(function (a) { return Array.isArray(a.position); });
     if (!window.ELK) return Promise.resolve(this.auto);
-    return this.elkLayout(false).then(function (graph) {
-      const scale = Math.min(self.viewport.clientWidth / graph.width, self.viewport.clientHeight / graph.height);
-      if (scale >= WRAP_BELOW || self.model.doc.activities.length < 8) return graph;
-      return self.elkLayout(true);
+    return this.elkLayout(false).then(function (flat) {
+      if (self.matches(flat)) return flat;
+      const scale = Math.min(self.viewport.clientWidth / flat.width, self.viewport.clientHeight / flat.height);
+      const wrap = scale < WRAP_BELOW && self.model.doc.activities.length >= 8;
+      if (!wrap && !saved) return flat;
+      return self.elkLayout(true).then(function (rows) { return self.matches(rows) || wrap ? rows : flat; });
     }).then(function (graph) { return self.keep(graph); });
+  };
+
+  /* Every saved position is where this layout puts its box. */
+  View.prototype.matches = function (out) {
+    const at = {};
+    out.children.forEach(function (c) { at[c.id] = c; });
+    const placed = this.model.doc.activities.filter(function (a) { return Array.isArray(a.position); });
+    return placed.length > 0 && placed.every(function (a) {
+      const c = at[a.id];
+      return c && Math.abs(Math.round(c.x) - a.position[0]) < 1 && Math.abs(Math.round(c.y) - a.position[1]) < 1;
+    });
   };
 
   View.prototype.elkLayout = function (wrap) {
@@ -142,7 +156,7 @@
       "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
       "elk.layered.nodePlacement.strategy": "BRANDES_KOEPF",
       "elk.padding": "[top=20,left=20,bottom=20,right=20]",
-      "elk.layered.wrapping.strategy": wrap ? "MULTI_EDGE" : "OFF", "elk.aspectRatio": String(this.aspect())}};
+      "elk.layered.wrapping.strategy": wrap ? "MULTI_EDGE" : "OFF", "elk.aspectRatio": "1.6"}};
     this.elk = this.elk || new window.ELK();
     return this.elk.layout(graph).then(function (out) { out.edgeKeys = edges.map(function (e) { return e.key; }); return out; });
   };
@@ -163,12 +177,6 @@
       self.auto = auto;
       return auto;
     }
-  };
-
-  /* The stage's width over its height: elkjs wraps a long campaign into rows to match it. */
-  View.prototype.aspect = function () {
-    const w = this.viewport.clientWidth, h = this.viewport.clientHeight;
-    return w && h ? Math.max(1, Math.min(4, w / h)).toFixed(2) : "1.6";
   };
 
   /* Give every box the automatic layout's position (positions are saved with the definition). */
