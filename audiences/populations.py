@@ -4,7 +4,7 @@ A population is a ``Population`` row (its schema, count, added columns, label, `
 table ``pop_<id>``::
 
     CREATE TABLE pop_<id> (key <type of the schema's primary key>)                     -- keys only
-    CREATE TABLE pop_<id> (key <type> PRIMARY KEY, c_<n> <type>, ...)          -- added columns
+    CREATE TABLE pop_<id> (key <type>, c_<n> <type>, ...)  -- added columns; PRIMARY KEY (key) after
 
 ``key`` holds primary keys of ``population.schema`` records, each once: every writer selects them
 from the schema's table (many-to-one joins only) or combines such sets with UNION / INTERSECT /
@@ -116,6 +116,13 @@ def annotate_targets(queryset, population):
     return queryset.annotate(**annotations) if annotations else queryset
 
 
+def add_key(cursor, population) -> None:
+    """The primary key of a set with added columns, once its rows are written (key-only sets
+    are read as a whole and need none)."""
+    if population.columns:
+        cursor.execute(f"ALTER TABLE {population.table_name} ADD PRIMARY KEY (key)")
+
+
 def materialize(*, queryset, schema, label="", columns=None):
     """Write ``queryset``'s keys (and ``columns``: {alias: (expression, type)}) into a new set."""
     return _materialize(queryset, schema, label, columns or {})
@@ -130,7 +137,7 @@ def _materialize(queryset, schema, label, columns, order=None, limit=None):
     ]
     population = Population.objects.create(schema=schema, label=label[:200], columns=spec)
     table = population.table_name
-    ddl = [f"key {model._meta.pk.db_type(connection)}{' PRIMARY KEY' if spec else ''}"]
+    ddl = [f"key {model._meta.pk.db_type(connection)}"]
     ddl += [f"{c['column']} {_column_type(c['type'])[1]}" for c in spec]
     annotations = {f"x_pop_{c['column']}": columns[c["name"]][0] for c in spec}
     select = queryset.annotate(**annotations) if annotations else queryset
@@ -142,6 +149,7 @@ def _materialize(queryset, schema, label, columns, order=None, limit=None):
         cursor.execute(f"CREATE TABLE {table} ({', '.join(ddl)})")
         cursor.execute(f"INSERT INTO {table} ({names}) {sql}", params)
         population.count = cursor.rowcount
+        add_key(cursor, population)
         cursor.execute(f"ANALYZE {table}")
     population.save(update_fields=["count"])
     return population

@@ -18,7 +18,14 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.module_loading import import_string
 
-from campaigns import admin_canvas, admin_versions, admin_views, lifecycle, services
+from campaigns import (
+    admin_canvas,
+    admin_forecast,
+    admin_versions,
+    admin_views,
+    lifecycle,
+    services,
+)
 from campaigns.admin_activities import ActivityAdmin  # noqa: F401 - registers the activity pages
 from campaigns.admin_files import CampaignFileAdmin  # noqa: F401 - registers campaign files
 from campaigns.admin_inlines import (
@@ -287,11 +294,15 @@ class CampaignAdmin(admin.ModelAdmin):
         """Call the service of lifecycle action ``name`` (with ``arguments``); report the
         outcome as a message. Returns what the service returned, or None when it refused."""
         service = import_string(lifecycle.ACTIONS[name].service)
+        warnings = (
+            admin_forecast.publish_warnings(campaign, request.user) if name == "publish" else []
+        )
         try:
             result = service(campaign=campaign, user=request.user, **arguments)
         except DomainError as exc:
             messages.error(request, f"{campaign}: {refusal_message(exc)}")
             return None
+        admin_forecast.show(request, campaign, warnings)
         if isinstance(result, Run):
             url = reverse("admin:campaigns_run_change", args=[result.pk])
             mode = "test run" if result.test else "run"

@@ -73,7 +73,7 @@ class HumanTaskAdmin(admin.ModelAdmin):
     readonly_fields = (
         "title", "kind", "status", "group", "assignee", "due_at", "campaign", "run", "policy",
         "reason", "message", "requested_by", "created_at", "approvals_so_far", "decision",
-        "comment", "decided_by", "decided_at", "version", "send",
+        "comment", "decided_by", "decided_at", "version", "send", "reminded_at",
     )  # fmt: skip
     change_form_template = "admin/campaigns/humantask/change_form.html"
 
@@ -99,7 +99,20 @@ class HumanTaskAdmin(admin.ModelAdmin):
         asked = ["campaign", "run", "policy", "reason", "message", "requested_by", "created_at"]
         asked = [f for f in asked if obj is None or getattr(obj, f, None) not in (None, "")]
         sets = [
-            ("Task", {"fields": ("title", "kind", "status", "group", "assignee", "due_at")}),
+            (
+                "Task",
+                {
+                    "fields": (
+                        "title",
+                        "kind",
+                        "status",
+                        "group",
+                        "assignee",
+                        "due_at",
+                        *(["reminded_at"] if obj is not None and obj.reminded_at else []),
+                    )
+                },
+            ),
             ("The request", {"fields": (*asked, "approvals_so_far")}),
         ]
         if obj is not None and obj.kind == "send_confirmation":

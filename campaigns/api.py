@@ -11,7 +11,8 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from campaigns import definitions, diffs, lifecycle, schedules, services
+from campaigns import definitions, diffs, forecast, lifecycle, schedules, services
+from campaigns.api_forecast import WARNINGS
 from campaigns.api_runs import run_data
 from campaigns.models import Campaign
 from campaigns.openapi import (
@@ -27,12 +28,16 @@ from campaigns.openapi import (
 )
 from campaigns.services import approvals
 from campaigns.versions import latest_version, live_schedule
-from config.api.openapi import TOO_SOON, Page
+from config.api.openapi import TOO_SOON, Page, component
 from config.api.pagination import PageNumberPagination
 from config.api.requests import body_object
 from config.errors import NotFound, ValidationFailed
 
 AGAINST = "The version to compare with (default: the one before)."
+PUBLISHED = component(
+    "PublishedCampaign",
+    {"allOf": [CAMPAIGN, {"type": "object", "properties": {"warnings": WARNINGS}}]},
+)
 
 
 def version_row(version, approved=()):
@@ -210,10 +215,14 @@ class CampaignViewSet(viewsets.ViewSet):
         result = operation(campaign=self._get(pk), user=request.user)
         return Response(campaign_data(result, request.user), status=code)
 
-    @extend_schema(request=None, responses={200: CAMPAIGN})
+    @extend_schema(request=None, responses={200: PUBLISHED})
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
-        return self._lifecycle(request, pk, services.publish)
+        """Publish (or send for approval); ``warnings``: the forecast's, as they stood before."""
+        campaign = self._get(pk)
+        warnings = forecast.warnings(campaign, user=request.user)
+        result = services.publish(campaign=campaign, user=request.user)
+        return Response({**campaign_data(result, request.user), "warnings": warnings})
 
     @extend_schema(request=None, responses={200: CAMPAIGN})
     @action(detail=True, methods=["post"])

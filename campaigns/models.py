@@ -351,6 +351,11 @@ class HumanTask(models.Model):
         related_name="approval_tasks",
         help_text="The version this approval published.",
     )
+    reminded_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the approvers were reminded that it expires soon (once per task).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

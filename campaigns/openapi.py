@@ -287,6 +287,16 @@ ACTIVITY_RUN = {
         },
     },
 }
+TRANSITION_COUNT = {
+    "type": "object",
+    "properties": {
+        "from": {"type": "string"},
+        "port": {"type": "string"},
+        "to": {"type": "string"},
+        "count": {"type": "integer", "nullable": True},
+        "state": {"type": "string", "enum": ["pending", "carried", "nothing"]},
+    },
+}
 RUN = component(
     "Run",
     {
@@ -303,19 +313,7 @@ RUN = component(
             "finished_at": NULLABLE_DATETIME,
             "error": {"type": "string"},
             "activities": {"type": "object", "additionalProperties": ACTIVITY_RUN},
-            "transitions": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "from": {"type": "string"},
-                        "port": {"type": "string"},
-                        "to": {"type": "string"},
-                        "count": {"type": "integer", "nullable": True},
-                        "state": {"type": "string", "enum": ["pending", "carried", "nothing"]},
-                    },
-                },
-            },
+            "transitions": {"type": "array", "items": TRANSITION_COUNT},
         },
         "required": ["id", "campaign", "status", "test", "activities", "transitions"],
     },

@@ -17,6 +17,8 @@
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from audiences import populations
 from audiences.models import Population
 from audiences.population_ops import tables
@@ -83,7 +85,13 @@ def population(run, source, port) -> Population | None:
     population_id = ports.get(port)
     if population_id is None:
         return None
-    return Population.objects.select_related("schema").filter(pk=population_id).first()
+    found = Population.objects.select_related("schema").filter(pk=population_id).first()
+    if found is None:
+        raise NotFound(
+            f"the rows of {source}.{port} were purged: a finished run keeps its populations "
+            f"{settings.POPULATION_RETENTION_DAYS} days (POPULATION_RETENTION_DAYS); its counts stay"
+        )
+    return found
 
 
 def default_columns(population) -> list[str]:

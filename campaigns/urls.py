@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from campaigns.api import CampaignViewSet
 from campaigns.api_channels import PreviewView, ProofView
 from campaigns.api_files import FilesView
+from campaigns.api_forecast import ForecastView
 from campaigns.api_policies import PolicyViewSet
 from campaigns.api_rules import RuleContextView
 from campaigns.api_runs import KindsView, RunViewSet
@@ -27,5 +28,6 @@ urlpatterns = [
     ),
     path("campaigns/<int:pk>/proof/", ProofView.as_view(), name="campaign-proof"),
     path("campaigns/<int:pk>/preview/", PreviewView.as_view(), name="campaign-preview"),
+    path("campaigns/<int:pk>/forecast/", ForecastView.as_view(), name="campaign-forecast"),
     *router.urls,
 ]

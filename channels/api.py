@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from channels import reports
 from channels.models import Delivery, DeliveryStatus
 from config.access import allowed
+from config.api.openapi import Page
 from config.api.pagination import PageNumberPagination
 from config.errors import ValidationFailed
 
@@ -50,16 +51,7 @@ DELIVERY = {
 }
 
 
-PAGE = {
-    "type": "object",
-    "properties": {
-        "count": COUNT,
-        "next": {"type": "string", "format": "uri", "nullable": True},
-        "previous": {"type": "string", "format": "uri", "nullable": True},
-        "results": {"type": "array", "items": DELIVERY},
-    },
-    "required": ["count", "results"],
-}
+PAGE = Page(DELIVERY)
 
 
 def delivery_data(delivery, user=None, samples=False) -> dict:

@@ -289,6 +289,8 @@ TRIGGER_MIN_INTERVAL_SECONDS = env_int("TRIGGER_MIN_INTERVAL_SECONDS", 60)
 # Schedules (design 11): the shortest "every" interval, and how late a missed launch may still run.
 SCHEDULE_MIN_INTERVAL = env("SCHEDULE_MIN_INTERVAL", "15min")
 SCHEDULE_CATCHUP_LIMIT = env("SCHEDULE_CATCHUP_LIMIT", "24h")
+# The forecast (issue 15) reuses a test run of the same definition started at most this long ago.
+FORECAST_TEST_RUN_MAX_AGE = env("FORECAST_TEST_RUN_MAX_AGE", "24h")
 # Activity kinds (design 9): the built-in modules (empty: the registry's DEFAULT_KINDS), then
 # plugin modules; dotted paths, comma-separated.
 CAMPAIGN_ACTIVITY_KINDS = [m for m in env("CAMPAIGN_ACTIVITY_KINDS", "").split(",") if m]
@@ -297,7 +299,9 @@ CAMPAIGN_ACTIVITY_MODULES = [m for m in env("CAMPAIGN_ACTIVITY_MODULES", "").spl
 CAMPAIGN_FILES_DIR = env("CAMPAIGN_FILES_DIR", "")
 
 # Sending (design 10; README, "Sending").
-SEND_CONFIRMATION_GROUP = env("SEND_CONFIRMATION_GROUP", "Send confirmers")
+SEND_CONFIRMATION_GROUP = env("SEND_CONFIRMATION_GROUP", "Approver")
+# The tick reminds a task's approvers once when this fraction of its time (created -> due) is left.
+TASK_REMINDER_FRACTION = float(env("TASK_REMINDER_FRACTION", "0.25"))
 SEND_CHUNK_SIZE = env_int("SEND_CHUNK_SIZE", 500)
 SEND_MARK_BATCH = env_int("SEND_MARK_BATCH", 10)
 SEND_LEASE_SECONDS = env_int("SEND_LEASE_SECONDS", 30)

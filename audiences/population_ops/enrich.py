@@ -17,6 +17,8 @@ keys and columns by one ``INSERT ... SELECT``.
 raises ``ValidationFailed`` at the spec's keys for what does not exist); validation uses it.
 """
 
+import json
+
 from django.db import connection
 from django.db.models import Avg, Count, F, Max, Min, Sum
 from django.db.models.expressions import RawSQL
@@ -112,15 +114,47 @@ def _linked(population, spec, context, correlated):
     return model, queryset.filter(**{f"{fk_attname}__in": keys}), fk_attname
 
 
-def _aggregate_join(population, spec, index, context):
-    model, queryset, fk = _linked(population, spec, context, correlated=False)
-    func = spec["aggregate"]
-    field = "pk" if func == "count" else dynamic.attname_of(model, spec["field"])
-    grouped = queryset.order_by().values(k_=F(fk)).annotate(v_=AGGREGATES[func](field))
-    sql, params = _compiled(grouped.values("k_", "v_"))
+def _aggregate_join(population, specs, index, context):
+    """One grouped subquery for every aggregate over the same link and filter (``specs``: their
+    column indexes and specs), so ``count`` and ``sum`` of purchases scan the purchases once."""
+    model, queryset, fk = _linked(population, specs[0][1], context, correlated=False)
+    annotations = {}
+    for n, spec in specs:
+        func = spec["aggregate"]
+        # count(*): the rows are those of an inner query, and an index that covers the link and
+        # the summed fields then answers every aggregate without reading the table
+        field = "*" if func == "count" else dynamic.attname_of(model, spec["field"])
+        annotations[f"v{n}_"] = AGGREGATES[func](field)
+    grouped = queryset.order_by().values(k_=F(fk)).annotate(**annotations)
+    sql, params = _compiled(grouped.values("k_", *annotations))
     alias = f"a{index}"
-    value = f"COALESCE({alias}.v_, 0)" if func in ("count", "sum") else f"{alias}.v_"
-    return [value], f"LEFT JOIN ({sql}) {alias} ON {alias}.k_ = p.key", params
+    return alias, f"LEFT JOIN ({sql}) {alias} ON {alias}.k_ = p.key", params
+
+
+def _aggregate_value(alias, n, spec):
+    value = f"{alias}.v{n}_"
+    return f"COALESCE({value}, 0)" if spec["aggregate"] in ("count", "sum") else value
+
+
+def _group_of(spec) -> tuple:
+    return spec["link"], json.dumps(spec.get("where"), sort_keys=True)
+
+
+def _aggregate_groups(columns) -> dict:
+    """Aggregate columns by (link, filter): ``{group: [(index, spec), ...]}``."""
+    groups = {}
+    for n, spec in enumerate(columns):
+        if "aggregate" in spec:
+            groups.setdefault(_group_of(spec), []).append((n, spec))
+    return groups
+
+
+def _aggregate_column(population, spec, index, context, groups, joined):
+    """The column's value, and its group's join the first time the group is met."""
+    group, join, params = _group_of(spec), "", []
+    if group not in joined:
+        joined[group], join, params = _aggregate_join(population, groups[group], index, context)
+    return [_aggregate_value(joined[group], index, spec)], join, params
 
 
 def _collect_join(population, spec, index, context):
@@ -161,10 +195,11 @@ def _file_join(source, spec, index, file_rows):
 def enrich(*, population, columns, file_rows=None, variables=None, now=None, label=""):
     source, context = Source(population), (variables, now)
     values, joins, params, added = [], [], [], {}
+    groups, joined = _aggregate_groups(columns), {}
     for index, spec in enumerate(columns):
         added.update(column_types(population.schema.name, spec, file_rows and _shape(file_rows)))
         if "aggregate" in spec:
-            found, join, extra = _aggregate_join(population, spec, index, context)
+            found, join, extra = _aggregate_column(population, spec, index, context, groups, joined)
         elif "collect" in spec:
             found, join, extra = _collect_join(population, spec, index, context)
         elif "file_column" in spec:

@@ -1,10 +1,11 @@
 """Creating and filling working sets (design 4).
 
 - ``create(*, schema, label, columns) -> Population``: the row and its empty table
-  ``pop_<id> (key <type> PRIMARY KEY, c_1 <type>, ...)``; ``columns`` is ``{alias: type}`` in
-  order; ``schema`` None makes a set of file rows keyed by a ``bigint`` line number.
-- ``fill(population, sql, params)``: ``INSERT INTO pop_<id> (key, c_1, ...) <sql>``, then the count
-  and ``ANALYZE``.
+  ``pop_<id> (key <type>, c_1 <type>, ...)``; ``columns`` is ``{alias: type}`` in order;
+  ``schema`` None makes a set of file rows keyed by a ``bigint`` line number.
+- ``fill(population, sql, params)``: ``INSERT INTO pop_<id> (key, c_1, ...) <sql>``, then the count,
+  the primary key when the set has added columns (``populations.add_key``: built after the
+  insert, not maintained row by row), and ``ANALYZE``.
 - ``fill_many(prelude, targets, params)``: several sets filled by one statement, a writable CTE
   ``WITH <prelude>, w0 AS (INSERT INTO ... <select> RETURNING 1), ...`` so a ranking or a match
   computed once feeds every output.
@@ -18,6 +19,7 @@ from django.db import connection
 
 from audiences import dynamic
 from audiences.models import Population
+from audiences.populations import add_key
 
 
 def q(name: str) -> str:
@@ -44,7 +46,7 @@ def create(*, schema, label: str, columns: dict) -> Population:
         for n, (alias, kind) in enumerate(columns.items(), start=1)
     ]
     population = Population.objects.create(schema=schema, label=label[:200], columns=spec)
-    ddl = [f"key {key_type(schema)} PRIMARY KEY"]
+    ddl = [f"key {key_type(schema)}"]
     ddl += [f"{c['column']} {sql_type(c['type'])}" for c in spec]
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {population.table_name} ({', '.join(ddl)})")
@@ -61,6 +63,7 @@ def carried(population, alias: str = "p") -> str:
 
 def _finish(cursor, population, count):
     population.count = count
+    add_key(cursor, population)
     cursor.execute(f"ANALYZE {population.table_name}")
     population.save(update_fields=["count"])
 

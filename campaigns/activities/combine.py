@@ -31,9 +31,10 @@ class Combine(ActivityKind):
             widget="activity",
         ),
         keys=o.array(
-            o.string(),
+            targeting.KEY_FIELD,
             None,
-            "Fields or columns to reconcile records on, e.g. email (default: the primary key).",
+            'Fields or columns to reconcile records on, e.g. ["email"] or [{"field": "email", '
+            '"transform": "lower"}] (default: the primary key).',
             nullable=True,
         ),
         complement=o.boolean(False, "Also emit, on 'complement', what is not in the result."),
@@ -51,6 +52,8 @@ class Combine(ActivityKind):
             else:
                 for index, key in enumerate(options.get("keys") or []):
                     path = check.at(f"keys[{index}]")
+                    if isinstance(key, dict):
+                        key, path = key.get("field"), f"{path}.field"
                     errors += [
                         error(e["path"], f"input {source!r}: {e['message']}")
                         for e in targeting.column_errors(shape, key, path)

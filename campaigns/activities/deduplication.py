@@ -16,20 +16,6 @@ from campaigns.activities import options as o
 from campaigns.activities import targeting
 from campaigns.activities.base import ActivityKind, error
 
-FIELD = {
-    "oneOf": [
-        o.string(description="A field or column.", widget="column"),
-        o.obj(
-            description="A field with a transform.",
-            required=("field",),
-            field=o.string(description="A field or column.", widget="column"),
-            transform=o.string(
-                None, "Compare after this transform.", enum=dedup.TRANSFORMS, nullable=True
-            ),
-        ),
-    ],
-    "description": 'A field ("email") or {"field": "email", "transform": "lower"}.',
-}
 CHOOSE = o.obj(
     {"by": "random"},
     "Which records of each group are kept.",
@@ -64,7 +50,9 @@ class Deduplication(ActivityKind):
     )
     ports = ("out", "duplicates")
     options = o.options(
-        fields=o.array(FIELD, [], "The fields that identify duplicates.", min_items=1),
+        fields=o.array(
+            targeting.KEY_FIELD, [], "The fields that identify duplicates.", min_items=1
+        ),
         keep=o.integer(1, "How many records of each group are kept.", minimum=1),
         choose=CHOOSE,
     )

@@ -4,9 +4,26 @@ check that a schema's population flows in, column references against the inbound
 
 from django.conf import settings
 
-from audiences.population_ops import paths
+from audiences.population_ops import dedup, paths
 from audiences.shapes import Shape
+from campaigns.activities import options as o
 from campaigns.activities.base import error
+
+# A key of deduplication and combine: a field or column, optionally compared after a transform.
+KEY_FIELD = {
+    "oneOf": [
+        o.string(description="A field or column.", widget="column"),
+        o.obj(
+            description="A field with a transform.",
+            required=("field",),
+            field=o.string(description="A field or column.", widget="column"),
+            transform=o.string(
+                None, "Compare after this transform.", enum=dedup.TRANSFORMS, nullable=True
+            ),
+        ),
+    ],
+    "description": 'A field ("email") or {"field": "email", "transform": "lower"}.',
+}
 
 
 def label(ctx, suffix: str = "") -> str:

@@ -7,6 +7,8 @@
 - ``due``: pending or waiting activity runs of active runs whose due time passed more than
   ``RECONCILE_AFTER_SECONDS`` ago are enqueued again (their wake-up job was lost, e.g. with Redis)
   and their due time moved to now, so each is re-sent at most once per that interval;
+- ``reminded``: open tasks about to expire whose approvers were reminded (once per task,
+  ``campaigns.services.tasks.remind_due``);
 - ``launched``: scheduled campaigns whose ``next_launch_at`` passed start their run;
 - ``purged``: populations of runs finished more than ``POPULATION_RETENTION_DAYS`` ago are dropped
   (``purge_populations``; at most every ``PURGE_EVERY_SECONDS`` per process).
@@ -29,6 +31,7 @@ from campaigns.engine import jobs
 from campaigns.engine.claim import ACTIVE_RUN
 from campaigns.models import FINAL_RUN, ActivityRun, ActivityRunStatus, Run
 from campaigns.services.tasks import expire_due as expire_tasks
+from campaigns.services.tasks import remind_due as remind_tasks
 from channels.services import tick as deliveries_tick
 
 S = ActivityRunStatus
@@ -120,6 +123,7 @@ def tick() -> dict:
         "orphans": recover_orphans(),
         "due": requeue_due(),
         "launched": launch_scheduled(),
+        "reminded": remind_tasks(),  # approvers reminded once before a task expires
         "expired": expire_tasks(),  # human tasks past due_at (their activity takes on_expiry)
         "imports": imports.reconcile(),
         "purged": purge_populations(),

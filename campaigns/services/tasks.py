@@ -17,12 +17,17 @@ decided, cancelled or expired without being assigned first, and an assigned one 
 - ``cancel_task(task, *, user, why)`` / ``expire_task(task)``: end an open task.
 - ``expire_due(now=None) -> int``: the tick: every open task past ``due_at`` expires and its
   kind follows (an approval activity is woken and takes its ``on_expiry`` port).
+- ``remind_due(now=None) -> int``: the tick: every open task with a ``due_at`` whose remaining
+  time fell to ``TASK_REMINDER_FRACTION`` of its whole (created to due) is marked
+  ``reminded_at`` (once: a conditional UPDATE, so concurrent ticks never remind twice) and its
+  approvers get ``notifications.task_expiring`` on commit.
 - ``open_tasks(user)``: "My tasks": the open tasks of the user's groups or assigned to them.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from campaigns import lifecycle, task_kinds
@@ -182,6 +187,28 @@ def expire_due(now=None) -> int:
             task_kinds.get(task.kind).expired(task)
             expired += 1
     return expired
+
+
+def remind_due(now=None) -> int:
+    """The tick's part: remind the approvers of the tasks about to expire; returns how many."""
+    now = now or timezone.now()
+    fraction = float(settings.TASK_REMINDER_FRACTION)
+    if fraction <= 0:
+        return 0
+    whole = F("due_at") - F("created_at")
+    remind_at = ExpressionWrapper(F("due_at") - whole * fraction, output_field=DateTimeField())
+    with transaction.atomic():
+        due = (
+            HumanTask.objects.select_for_update(skip_locked=True)
+            .filter(status__in=OPEN_TASK, reminded_at__isnull=True, due_at__gt=now)
+            .alias(remind_at=remind_at)
+            .filter(remind_at__lte=now)
+        )
+        picked = list(due.values_list("pk", flat=True))
+        HumanTask.objects.filter(pk__in=picked, reminded_at__isnull=True).update(reminded_at=now)
+        for task in HumanTask.objects.filter(pk__in=picked).select_related("group", "assignee"):
+            transaction.on_commit(lambda task=task: notifications.task_expiring(task))
+    return len(picked)
 
 
 def open_tasks(user):

@@ -91,3 +91,13 @@ def test_keys_are_checked_on_every_input():
         )
         == set()
     )
+
+
+def test_a_key_with_a_transform_is_a_valid_option_and_checked_at_its_field():
+    def check(key):
+        found = errors("combine", {"operation": "union", "keys": [key]}, shape("contacts"))
+        return {path for path, _message in found}
+
+    assert check({"field": "email", "transform": "lower"}) == set()
+    assert check({"field": "nope", "transform": "lower"}) == {"a[0].keys[0].field"}
+    assert check({"field": "email", "transform": "upcase"}) == {"a[0].keys[0].transform"}

@@ -201,7 +201,7 @@ def test_a_revision_goes_through_the_policies_and_numbers_the_next_version(schem
     policy(roles["Approver"], condition="content_changed")
     assert api(team["ed"]).post(f"/api/campaigns/{campaign.pk}/revise/").status_code == 200
     document = definitions.export(fresh(campaign))
-    document["activities"][1]["subject"] = "Hello {{ profile.first_name }}"
+    document["activities"][1]["subject"] = "Hello {{ profile.email }}"
     assert (
         api(team["ed"]).put(f"/api/campaigns/{campaign.pk}/", document, format="json").status_code
         == 200
@@ -213,7 +213,7 @@ def test_a_revision_goes_through_the_policies_and_numbers_the_next_version(schem
     change = api(team["ann"]).get(f"/api/tasks/{task.pk}/").json()["review"]["diff"]
     assert change["against"] == 1
     assert [(c["key"], c["field"], c["after"]) for c in change["changes"]] == [
-        ("mail", "subject", "Hello {{ profile.first_name }}")
+        ("mail", "subject", "Hello {{ profile.email }}")
     ]
     assert approve(team["ann"], task).json()["version"] == 2
     campaign = fresh(campaign)

@@ -14,6 +14,7 @@ from campaigns.engine import reconciler
 from campaigns.models import ActivityRun, RunStatus
 from config.access import SYSTEM
 from tests.campaigns.conftest import final_run, wait_for
+from tests.conftest import staff_with, token_client
 
 pytestmark = [
     pytest.mark.workers,
@@ -84,6 +85,19 @@ def test_old_finished_runs_lose_their_populations_waiting_and_kept_ones_stay(sch
         assert not Population.objects.filter(pk=pk).exists() and not table_exists(pk)
     for pk in held | {kept.pk}:
         assert Population.objects.filter(pk=pk).exists() and table_exists(pk)
+
+
+def test_the_rows_of_a_purged_transition_answer_404_saying_why(schema, engine):
+    engine.worker()
+    run = finished_run(schema, "Purged")
+    age(outputs(run), run)
+    reconciler.purge_populations(force=True)
+    user = staff_with("campaigns.view_run", "audiences.view_records", name="reader")
+    response = token_client(user).get(f"/api/runs/{run.pk}/transitions/aud/out/records/")
+    assert response.status_code == 404, response.content
+    assert "purged" in response.json()["detail"]
+    counts = token_client(user).get(f"/api/runs/{run.pk}/").json()
+    assert counts["status"] == "succeeded"
 
 
 def test_a_run_finished_within_the_retention_keeps_its_old_populations(schema, engine):

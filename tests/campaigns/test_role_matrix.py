@@ -25,9 +25,9 @@ EDITING = {"edit", "test_run", "revise", "discard_revision", "duplicate"}
 PUBLISHING = {"publish", "pause", "resume", "stop", "close", "archive", "trigger", "stop_run"}
 MAY = {
     "Viewer": set(),
-    "Editor": EDITING,
+    "Editor": EDITING | {"send_proof"},
     "Publisher": PUBLISHING,
-    "Approver": {"decide_task", "assign_task"},
+    "Approver": {"decide_task", "assign_task", "confirm_send"},
     "Data manager": set(),
     "Administrator": set(ACTIONS),
 }
@@ -39,7 +39,8 @@ def test_the_roles_are_the_issues_six():
 
 def subject(schema, action, group):
     if lifecycle.ACTIONS[action].subject == "task":
-        return HumanTask.objects.create(title="Go?", group=group)  # a task of the role's group
+        kind = "send_confirmation" if action == "confirm_send" else "approval"
+        return HumanTask.objects.create(title="Go?", group=group, kind=kind)  # the role's group
     return matrix.setup(schema, action)
 
 
@@ -67,6 +68,8 @@ CASES = [(role, action) for role in MAY for action in ACTIONS]
 def test_each_role_may_do_exactly_its_actions(role, action, schema, roles, client, redis_clean):
     name = role.lower().replace(" ", "_")
     user = member_of(roles[role], name)
+    user.email = matrix.PROOF["to"][0]  # a staff user's own address: where proofs may go
+    user.save()
     needed = lifecycle.ACTIONS[action].permission
     may = action in MAY[role]
 

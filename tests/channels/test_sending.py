@@ -29,3 +29,36 @@ def test_an_email_campaign_sends_each_recipient_once_personalized(shop, smtp, se
     ids = set(delivery.messages.values_list("provider_id", flat=True))
     assert ids == {m["message_id"] for m in smtp.messages}
     assert run.activity_runs.get(key="send").counts == {"out": 20}
+
+
+def test_an_email_renders_the_columns_an_enrichment_added(shop, smtp, senders):
+    """Issue 12: enrichment aliases ride along into personalization as ``target.<alias>``."""
+    engine = senders(smtp=smtp)
+    engine.worker()
+    doc = document(shop, name="Enriched")
+    doc["activities"].insert(
+        1,
+        {
+            "id": "enrich",
+            "type": "enrichment",
+            "columns": [{"alias": "city", "field": "store.city"}],
+        },
+    )
+    doc["activities"][2].update(
+        subject="{{ profile.first_name }}, news from {{ target.city }}",
+        html="<p>Your store in {{ target.city | upper }}</p>",
+    )
+    doc["transitions"] = [
+        {"from": "aud", "to": "enrich"},
+        {"from": "enrich", "to": "send"},
+        {"from": "send", "to": "done"},
+    ]
+    _campaign, run = publish(doc)
+    run = final_run(run, timeout=60)
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    by_to = {m["to"]: m for m in smtp.messages}
+    assert len(by_to) == 20
+    # even customers shop in s1 (Paris), odd ones in s2 (Lyon): the fixture's store links
+    assert by_to["c2@example.com"]["subject"] == "Ann2, news from Paris"
+    assert by_to["c3@example.com"]["subject"] == "Ann3, news from Lyon"
+    assert b"Your store in PARIS" in by_to["c2@example.com"]["raw"]
