@@ -2,7 +2,7 @@
 # Both start an embedded PostgreSQL and Valkey unless DATABASE_URL / REDIS_URL are set (README).
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test shell manage lint bench chromium vendor vendor-sortablejs vendor-chartjs docs clean clean-data
+.PHONY: help venv run test shell manage lint bench chromium vendor vendor-sortablejs vendor-chartjs vendor-elkjs docs clean clean-data
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -56,13 +56,16 @@ define npm_vendor
 	  cd $(3) && sha256sum -c --quiet SHA256SUMS && echo "$(1) $(2): ok"
 endef
 
-vendor: vendor-sortablejs vendor-chartjs ## fetch the pinned front-end libraries again from the npm registry (static/VENDOR.md)
+vendor: vendor-sortablejs vendor-chartjs vendor-elkjs ## fetch the pinned front-end libraries again from the npm registry (static/VENDOR.md)
 
 vendor-sortablejs:
 	$(call npm_vendor,sortablejs,1.15.7,audiences/static/audiences/vendor/sortablejs,Sortable.min.js LICENSE)
 
 vendor-chartjs:
 	$(call npm_vendor,chart.js,4.5.1,channels/static/channels/vendor/chartjs,dist/chart.umd.min.js LICENSE.md)
+
+vendor-elkjs:
+	$(call npm_vendor,elkjs,0.12.1,campaigns/static/campaigns/vendor/elkjs,lib/elk.bundled.js LICENSE.md)
 
 docs: $(STAMP) ## write the generated parts of docs/ (the activities' options, from their schemas)
 	$(DEVSTACK) exec --data-dir .devdata/test -- $(PY) manage.py build_docs

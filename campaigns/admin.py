@@ -18,7 +18,14 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.module_loading import import_string
 
-from campaigns import admin_forecast, admin_versions, admin_views, lifecycle, services
+from campaigns import (
+    admin_canvas,
+    admin_forecast,
+    admin_versions,
+    admin_views,
+    lifecycle,
+    services,
+)
 from campaigns.admin_activities import ActivityAdmin  # noqa: F401 - registers the activity pages
 from campaigns.admin_files import CampaignFileAdmin  # noqa: F401 - registers campaign files
 from campaigns.admin_inlines import (
@@ -87,7 +94,6 @@ class CampaignAdmin(admin.ModelAdmin):
         "frequency_cap",
         "variables",
         "launch_plan",
-        "graph",
         "validation",
         "recent_runs",
         "versions",
@@ -100,7 +106,6 @@ class CampaignAdmin(admin.ModelAdmin):
         "revision",
         "versions",
         "launch_plan",
-        "graph",
         "validation",
         "recent_runs",
         "add_activity",
@@ -165,10 +170,6 @@ class CampaignAdmin(admin.ModelAdmin):
     @admin.display(description="launches")
     def launch_plan(self, obj):
         return admin_views.launch_plan(obj) if obj.pk else "-"
-
-    @admin.display(description="graph (counts of the latest run)")
-    def graph(self, obj):
-        return admin_views.campaign_picture(obj) if obj.pk else "-"
 
     @admin.display(description="validation")
     def validation(self, obj):
@@ -259,6 +260,7 @@ class CampaignAdmin(admin.ModelAdmin):
         view = self.admin_site.admin_view(self.lifecycle_view)
         versions = self.admin_site.admin_view(self.versions_view)
         return [
+            *admin_canvas.urls(self.admin_site),
             path("<int:pk>/lifecycle/<str:action>/", view, name="campaigns_campaign_lifecycle"),
             path("<int:pk>/versions/", versions, name="campaigns_campaign_versions"),
             *super().get_urls(),
@@ -278,11 +280,12 @@ class CampaignAdmin(admin.ModelAdmin):
                 (a.name, a.label, a.help, reverse("admin:campaigns_campaign_lifecycle",
                                                   args=[object_id, a.name]))
                 for a in lifecycle.available(campaign, request.user)
-                if a.name != "edit"
+                if a.name not in ("edit", "test_run")  # the canvas's Test run has the form
             ]  # fmt: skip
         context = {
             "lifecycle": buttons,
             "channel_activities": admin_views.channel_activities(campaign) if campaign else [],
+            "canvas": admin_views.campaign_picture(campaign, request) if campaign else "",
             "staff_email": request.user.email,
             **(extra_context or {}),
         }

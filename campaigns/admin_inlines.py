@@ -74,6 +74,7 @@ class ActivityInline(EditableOnlyInline, admin.TabularInline):
     """A summary row per activity; its options are edited on its own page."""
 
     model = Activity
+    classes = ("collapse",)
     extra = 0
     fields = ("key", "label", "kind", "ports", "problems", "options_link")
     readonly_fields = fields
@@ -138,6 +139,7 @@ class TransitionForm(forms.ModelForm):
 
 class TransitionInline(EditableOnlyInline, admin.TabularInline):
     model = Transition
+    classes = ("collapse",)
     form = TransitionForm
     fk_name = "campaign"
     extra = 0

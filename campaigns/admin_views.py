@@ -1,13 +1,10 @@
 """Pieces of the campaign admin pages that are not ModelAdmin configuration: the graph picture,
 validation grouped by activity, and the rows of a run's transition.
 
-- ``graph_svg(activities, transitions, counts)`` a small inline SVG: activities laid out in layers
-  by their depth from the entry activities (longest path), transitions as lines labelled with
-  their port and, when given, their count in a run (``-`` when the port carried nothing).
-- ``picture(activities, transitions, run)`` the one caller of ``graph_svg``: every graph of the
-  admin goes through it (``campaign_picture``: the draft with the latest run's counts;
-  ``run_picture``: a run's version with its counts; ``definition_picture``: any definition
-  with a run's counts, for the task review).
+- ``picture(definition, run, campaign, request)``: every graph of the admin goes through it,
+  drawn by the canvas (``campaigns.admin_canvas``, design 12): ``campaign_picture``, the draft
+  with the latest run's counts (editable when allowed); ``run_picture``, a run's version with its
+  counts; ``definition_picture``, any definition with a run's counts (the task review).
 - ``errors_by_activity(campaign)`` ``{activity key or "": [message, ...]}`` from validation.
 - ``kinds_reference()`` the registered kinds with help texts, ports and default options.
 - ``transition_rows(run, source, port, user, limit)`` ``(population, headers, rows)``: the first
@@ -22,159 +19,57 @@ import re
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 from campaigns import definitions, reads, services, words
 from campaigns.activities import registry
 from campaigns.models import Activity
 
-NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 150, 44, 70, 26, 12
 ACTIVITY_PATH = re.compile(r"^activities\[(\d+)\]")
 
 
-def _depths(keys, edges):
-    """Longest-path depth of each key from the keys without inputs; a cycle stops after n rounds."""
-    depth = dict.fromkeys(keys, 0)
-    for _round in range(len(keys)):
-        changed = False
-        for source, target in edges:
-            if source in depth and target in depth and depth[target] < depth[source] + 1:
-                depth[target] = depth[source] + 1
-                changed = True
-        if not changed:
-            break
-    return depth
+def picture(definition, run=None, campaign=None, request=None):
+    """THE one place the admin draws a campaign graph: the campaign page (editable there when
+    the campaign and the user allow it), a run's page and a task's review all come here, and
+    all draw with the canvas (``campaigns.admin_canvas``). ``run``: whose statuses and counts
+    to show, or None."""
+    from campaigns import admin_canvas
+
+    return admin_canvas.component(definition, run=run, campaign=campaign, request=request)
 
 
-def _layout(activities, transitions):
-    depth = _depths([key for key, _t in activities], [(t[0], t[2]) for t in transitions])
-    rows, where = {}, {}
-    for key, _type in activities:
-        row = rows.get(depth[key], 0)
-        rows[depth[key]] = row + 1
-        where[key] = (
-            PAD + depth[key] * (NODE_W + GAP_X),
-            PAD + row * (NODE_H + GAP_Y),
-        )
-    return where
+def campaign_picture(campaign, request=None):
+    """The draft (or open revision) with the latest run's statuses and counts."""
+    latest = campaign.runs.order_by("-created_at", "-id").first()
+    try:
+        document = definitions.export(campaign)
+    except KeyError:  # a kind no longer registered (a removed plugin): draw what is there
+        document = _rows_document(campaign)
+    return picture(document, latest, campaign, request)
 
 
-def _edge(where, source, port, target, count):
-    (x1, y1), (x2, y2) = where[source], where[target]
-    x1, y1, y2 = x1 + NODE_W, y1 + NODE_H / 2, y2 + NODE_H / 2
-    label = port if count is False else f"{port}: {'-' if count is None else count}"
-    return format_html(
-        '<g class="edge"><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#888" '
-        'marker-end="url(#arrow)"/><text x="{}" y="{}" font-size="11" text-anchor="middle" '
-        'fill="#333">{}</text></g>',
-        x1,
-        y1,
-        x2,
-        y2,
-        (x1 + x2) / 2,
-        (y1 + y2) / 2 - 4,
-        label,
-    )
-
-
-def _node(where, key, kind, status, label=""):
-    x, y = where[key]
-    fill = {"succeeded": "#e3f4e1", "failed": "#fbe3e3", "skipped": "#eee"}.get(status, "#eef3fb")
-    return format_html(
-        '<g class="activity" data-key="{}"><rect x="{}" y="{}" width="{}" height="{}" rx="6" '
-        'fill="{}" stroke="#5b7fb5"/><text x="{}" y="{}" font-size="12" font-weight="bold">{}'
-        '</text><text x="{}" y="{}" font-size="11" fill="#555">{}</text></g>',
-        key,
-        x,
-        y,
-        NODE_W,
-        NODE_H,
-        fill,
-        x + 8,
-        y + 17,
-        (label or key)[:22],
-        x + 8,
-        y + 34,
-        f"{kind} {status}".strip(),
-    )
-
-
-def graph_svg(activities, transitions, counts=None, statuses=None):
-    """``activities``: [(key, type[, label])]; ``transitions``: [(from, port, to)]; ``counts``: {(from,
-    port): count, or None when the port carried nothing}, or None to leave counts out (a port not
-    in ``counts`` has not been computed yet: no count shown); ``statuses``: {key: status}."""
-    if not activities:
-        return mark_safe('<p class="help">No activities yet.</p>')
-    where = _layout([(a[0], a[1]) for a in activities], transitions)
-    statuses = statuses or {}
-    width = max(x for x, _y in where.values()) + NODE_W + PAD
-    height = max(y for _x, y in where.values()) + NODE_H + PAD
-    known = [t for t in transitions if t[0] in where and t[2] in where]
-    edges = format_html_join(
-        "",
-        "{}",
-        (
-            (_edge(where, s, p, t, False if counts is None else counts.get((s, p), False)),)
-            for s, p, t in known
-        ),
-    )
-    nodes = format_html_join(
-        "",
-        "{}",
-        (
-            (_node(where, key, kind, statuses.get(key, ""), rest[0] if rest else ""),)
-            for key, kind, *rest in activities
-        ),
-    )
-    return format_html(
-        '<svg class="campaign-graph" xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" '
-        'viewBox="0 0 {} {}"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
-        'markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M 0 0 L 10 5 '
-        'L 0 10 z" fill="#888"/></marker></defs>{}{}</svg>',
-        width,
-        height,
-        width,
-        height,
-        edges,
-        nodes,
-    )
-
-
-def run_counts(run):
-    """``({(from, port): count or None}, {key: status})`` of ``run``'s activity runs."""
-    statuses = {key: ar.status for key, ar in reads.activities(run).items()}
-    return reads.counts(run), statuses
-
-
-def picture(activities, transitions, run=None):
-    """THE one place the admin draws a campaign graph: the campaign page, a run's page and a
-    task's review all come here (the canvas that replaces ``graph_svg`` changes this function
-    only). ``activities``: [(key, type, label)]; ``transitions``: [(from, port, to)]; ``run``:
-    whose counts and statuses to show, or None."""
-    counts, statuses = run_counts(run) if run is not None else (None, None)
-    return graph_svg(activities, transitions, counts, statuses)
-
-
-def campaign_picture(campaign):
-    activities = list(
+def _rows_document(campaign):
+    activities = (
         Activity.objects.non_polymorphic()
         .filter(campaign=campaign)
         .order_by("order", "id")
-        .values_list("key", "type", "label")
+        .values_list("key", "type", "label", "position")
     )
-    transitions = list(
-        campaign.transitions.order_by("order", "id").values_list(
-            "source__key", "port", "target__key"
-        )
+    transitions = campaign.transitions.order_by("order", "id").values_list(
+        "source__key", "port", "target__key"
     )
-    return picture(activities, transitions, campaign.runs.order_by("-created_at", "-id").first())
+    return {
+        "name": campaign.name,
+        "variables": [],
+        "activities": [
+            {"id": k, "type": t, "label": label, "position": p} for k, t, label, p in activities
+        ],
+        "transitions": [{"from": s, "port": p, "to": t} for s, p, t in transitions],
+    }
 
 
 def definition_picture(definition, run=None):
     """The graph of a definition document, with the counts of ``run`` (a task's review)."""
-    activities = [(a["id"], a["type"], a.get("label", "")) for a in definition["activities"]]
-    transitions = [(t["from"], t.get("port", "out"), t["to"]) for t in definition["transitions"]]
-    return picture(activities, transitions, run)
+    return picture(definition, run)
 
 
 def run_picture(run):

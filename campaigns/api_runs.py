@@ -32,6 +32,7 @@ def run_data(run):
             "error": ar.error,
             "counts": ar.counts,
             "note": (ar.state or {}).get("note", ""),
+            "test_effect": (ar.state or {}).get("test_effect", ""),
         }
         for key, ar in reads.activities(run).items()
     }

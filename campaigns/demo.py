@@ -32,7 +32,6 @@ def _activities():
         {
             "id": "buyers",
             "type": "build_audience",
-            "position": [0, 0],
             "schema": "customer",
             "emit_empty": True,
             "where": {
@@ -45,35 +44,31 @@ def _activities():
                 ]
             },
         },
-        {"id": "subscribers", "type": "read_audience", "position": [0, 200], "audience": AUDIENCE},
+        {"id": "subscribers", "type": "read_audience", "audience": AUDIENCE},
         {
             "id": "updated",
             "type": "incremental_query",
-            "position": [0, 400],
             "schema": "customer",
             "where": {"field": "email", "op": "is_not_null"},
             "date_field": "updated_at",
             "since": SINCE,
         },
-        {"id": "buyers_fork", "type": "fork", "position": [200, 0]},
+        {"id": "buyers_fork", "type": "fork"},
         {
             "id": "subscribed_buyers",
             "type": "combine",
-            "position": [400, 100],
             "operation": "intersection",
             "complement": True,
         },
         {
             "id": "updated_non_buyers",
             "type": "combine",
-            "position": [400, 400],
             "operation": "exclusion",
             "primary": "updated",
         },
         {
             "id": "size_check",
             "type": "test",
-            "position": [600, 100],
             "conditions": [
                 {
                     "name": "large",
@@ -89,27 +84,24 @@ def _activities():
         {
             "id": "sign_off",
             "type": "approval",
-            "position": [800, 0],
             "group": GROUP,
             "message": "Please approve the win-back offer for subscribed shoe and sport buyers.",
             "expires_in": "2d",
             "on_expiry": "expired",
         },
-        {"id": "cool_off", "type": "wait", "position": [1000, 0], "duration": "1d"},
-        {"id": "together", "type": "and_join", "position": [1200, 200], "primary": "cool_off"},
+        {"id": "cool_off", "type": "wait", "duration": "1d"},
+        {"id": "together", "type": "and_join", "primary": "cool_off"},
         {
             "id": "notify",
             "type": "alert",
-            "position": [1400, 200],
             "groups": [GROUP],
             "subject": "Win-back demo: counts",
             "message": "The win-back demo campaign reached its last step.",
         },
-        {"id": "reach", "type": "fork", "position": [700, 0]},
+        {"id": "reach", "type": "fork"},
         {
             "id": "winback_mail",
             "type": "email",
-            "position": [900, -200],
             "subject": "{{ profile.first_name }}, your {{ vars.country }} win-back offer",
             "html": (
                 "<html><head><style>.offer {color: #417690; font-weight: bold}</style></head>"
@@ -125,19 +117,18 @@ def _activities():
         {
             "id": "winback_sms",
             "type": "sms",
-            "position": [900, -100],
             "text": "{{ profile.first_name }}, 20% off shoes at {{ profile.store.name }} this week.",
             "send_confirmation": False,
             "throttle_per_second": 50,
         },
-        {"id": "mailed", "type": "end", "position": [1100, -200]},
-        {"id": "texted", "type": "end", "position": [1100, -100]},
-        {"id": "done", "type": "end", "position": [1600, 200]},
-        {"id": "too_small", "type": "end", "position": [800, 200]},
-        {"id": "rejected", "type": "end", "position": [1000, 100]},
-        {"id": "expired", "type": "end", "position": [1000, 150]},
-        {"id": "not_both", "type": "end", "position": [600, 300]},
-        {"id": "no_buyers", "type": "end", "position": [200, 100]},
+        {"id": "mailed", "type": "end"},
+        {"id": "texted", "type": "end"},
+        {"id": "done", "type": "end"},
+        {"id": "too_small", "type": "end"},
+        {"id": "rejected", "type": "end"},
+        {"id": "expired", "type": "end"},
+        {"id": "not_both", "type": "end"},
+        {"id": "no_buyers", "type": "end"},
     ]
 
 

@@ -287,6 +287,10 @@ ACTIVITY_RUN = {
         "finished_at": NULLABLE_DATETIME,
         "error": {"type": "string"},
         "note": {"type": "string", "description": "What a test run did instead (skipped...)."},
+        "test_effect": {
+            "type": "string",
+            "description": "In a test run: auto_approved (an approval), wait_skipped (a wait), or ''.",
+        },
         "counts": {
             "type": "object",
             "nullable": True,

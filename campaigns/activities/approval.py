@@ -3,7 +3,8 @@
 the tick expires it and wakes this activity, ``campaigns.services.tasks.expire_due``, and so does
 this activity's own wake-up at the due time, whichever comes first).
 The port taken carries the inbound population; the others carry nothing. Test mode creates no task
-and takes ``approved`` (design 7)."""
+and takes ``approved`` (design 7), saying so in the activity run's state (``note``, ``test_effect``:
+``auto_approved``) for the test-run summary."""
 
 from django.contrib.auth.models import Group
 from django.utils import timezone
@@ -33,6 +34,8 @@ class Approval(ActivityKind):
 
         ports = dict.fromkeys(PORTS)
         if ctx.test:
+            ctx.state["note"] = "auto-approved (test run): no task was created"
+            ctx.state["test_effect"] = "auto_approved"
             ports["approved"] = ctx.input
             return ports
         task = HumanTask.objects.filter(activity_run=ctx.activity_run).first()

@@ -1,6 +1,7 @@
 """``wait``: holds the population for a ``duration`` (from when it arrived) or ``until`` a date-time,
 then passes it on. The due time is kept in PostgreSQL (``ActivityRun.due_at``); the engine parks the
-activity run and a delayed job (or the reconciler) wakes it. Test mode does not wait."""
+activity run and a delayed job (or the reconciler) wakes it. Test mode does not wait, and says so
+in the activity run's state (``note``, ``test_effect``: ``wait_skipped``)."""
 
 import datetime
 
@@ -48,6 +49,9 @@ class Wait(ActivityKind):
 
     def run(self, ctx):
         if ctx.test:
+            waited = ctx.options.get("duration") or f"until {ctx.options.get('until')}"
+            ctx.state["note"] = f"not waited (test run; a live run waits {waited})"
+            ctx.state["test_effect"] = "wait_skipped"
             return {"out": ctx.input}
         if "due_at" not in ctx.state:
             if ctx.options.get("duration"):

@@ -44,11 +44,14 @@ def test_open_a_campaign_see_its_graph_and_test_run_it(
     expect(page.get_by_role("button", name="Resume")).to_have_count(0)
     expect(page.get_by_role("button", name="Publish")).to_be_visible()
 
-    page.get_by_role("button", name="Test run").click()
+    page.get_by_role("button", name="Test run").click()  # the canvas's, with its form
+    page.get_by_role("button", name="Start the test run").click()
+    expect(page.locator(".cc-message")).to_contain_text("started")
     run = Run.objects.get(campaign=campaign)
-    expect(page.locator(".messagelist .success")).to_contain_text(f"test run {run.pk} started")
+    expect(page.locator(".cc-runbar")).to_contain_text(f"Test run {run.pk}")
+    page.reload()
     expect(page.locator(".field-recent_runs")).to_contain_text(f"run {run.pk}")
-    page.locator(".messagelist .success a").click()
+    page.locator(".cc-runbar a").click()
     expect(page).to_have_url(re.compile(rf"/admin/campaigns/run/{run.pk}/change/$"))
     expect(page.locator(".field-transitions_table")).to_contain_text("check")
 

@@ -172,6 +172,16 @@ def test_imported_example_test_runs_to_succeeded_with_sql_counts(seeded, engine,
     assert state["mark_before"] is None
     assert state["would_move_to"] == newest.isoformat()
     assert run.activity_runs.get(key="notify").state["note"] == "not sent (test run)"
+    # What the test run did instead of waiting for people and time, as the run API shows it.
+    from campaigns.api_runs import run_data
+
+    shown = run_data(run)["activities"]
+    assert (shown["sign_off"]["test_effect"], shown["cool_off"]["test_effect"]) == (
+        "auto_approved",
+        "wait_skipped",
+    )
+    assert shown["cool_off"]["note"] == "not waited (test run; a live run waits 1d)"
+    assert shown["sign_off"]["note"].startswith("auto-approved (test run)")
 
 
 def test_the_example_sends_its_email_and_sms_for_real(seeded, tmp_path):
