@@ -94,8 +94,7 @@ def config(definition, *, run=None, campaign=None, request=None) -> dict:
         "canTestRun": bool(
             campaign is not None
             and request is not None
-            and lifecycle.ACTIONS["test_run"].applies(campaign)
-            and allowed(request.user, "campaigns.test_run_campaign")
+            and any(a.name == "test_run" for a in lifecycle.available(campaign, request.user))
         ),
         "canViewRecords": (
             allowed(request.user, "audiences.view_records") if request is not None else None

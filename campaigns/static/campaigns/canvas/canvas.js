@@ -64,7 +64,7 @@
         h("button", {type: "button", class: "button cc-tidy", text: "Tidy up", title: "Lay every activity out again, left to right", onclick: function () { self.tidy(); }}));
     }
     if (this.config.canTestRun) {
-      tools.push(h("button", {type: "button", class: "button cc-test-run", text: "Test run\u2026", title: "Compute every count; nothing is sent", onclick: function () { self.runs.form(); }}));
+      tools.push(h("button", {type: "button", class: "button cc-test-run", "data-action": "test_run", text: "Test run\u2026", title: "Compute every count; nothing is sent", onclick: function () { self.runs.form(); }}));
     }
     const note = this.config.readonly ? h("span", {class: "cc-readonly-note", text: this.config.readonly}) : null;
     const bar = h("div", {class: "cc-toolbar"}, tools.concat([note, this.status, this.tips()]));
