@@ -1,6 +1,7 @@
 """Helpers for the targeting activity tests: run one kind's step directly on populations (the
 engine's ``Context``, in the test's transaction), read keys and columns back, and compare with
-hand-written SQL. Engine runs through real workers are in ``test_targeting_runs.py``."""
+hand-written SQL. Engine runs through real workers are in ``test_targeting_showcase.py`` and
+``test_engine.py``."""
 
 import datetime
 from types import SimpleNamespace

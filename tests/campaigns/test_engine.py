@@ -195,3 +195,38 @@ def test_lost_redis_during_wait_of_live_run(schema, engine):
     assert run.status == RunStatus.SUCCEEDED, run.error
     campaign.refresh_from_db()
     assert campaign.status == "completed"
+
+
+def test_an_empty_skip_empty_subset_skips_what_depends_only_on_it(schema, engine):
+    """Design 7 through real workers: split's ``skip_empty`` subset that matches nobody carries
+    nothing, so the branch after it is skipped while the complement's branch runs."""
+    engine.worker()
+    document = {
+        "name": "Skip empty",
+        "activities": [
+            {"id": "aud", "type": "build_audience", "schema": schema.name},
+            {
+                "id": "cut",
+                "type": "split",
+                "subsets": [
+                    {"name": "nobody", "where": {"field": "country", "op": "eq", "value": "XX"}}
+                ],
+                "complement": True,
+                "skip_empty": True,
+            },
+            {"id": "never", "type": "end"},
+            {"id": "rest", "type": "end"},
+        ],
+        "transitions": [
+            {"from": "aud", "to": "cut"},
+            {"from": "cut", "port": "nobody", "to": "never"},
+            {"from": "cut", "port": "complement", "to": "rest"},
+        ],
+    }
+    campaign = services.create_from_definition(document=document, user=SYSTEM)
+    run = final_run(services.test_run(campaign=campaign, user=SYSTEM))
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    statuses = dict(run.activity_runs.values_list("key", "status"))
+    assert (statuses["never"], statuses["rest"]) == ("skipped", "succeeded")
+    cut = run.activity_runs.get(key="cut")
+    assert cut.counts == {"nobody": None, "complement": 20}
