@@ -49,6 +49,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from engine_support import ensure_data  # noqa: E402 - bench/, the script's folder
 
 from audiences import populations  # noqa: E402
 from audiences.models import Population, Schema  # noqa: E402
@@ -202,24 +203,6 @@ def postgres_cpu():
             fields = text.rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / tick
     return total
-
-
-def ensure_data(profiles_wanted):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('data_customer') IS NOT NULL")
-        have = 0
-        if cursor.fetchone()[0]:
-            cursor.execute("SELECT count(*) FROM data_customer")
-            have = cursor.fetchone()[0]
-    if have < profiles_wanted:
-        print(f"data_customer has {have} rows: seed_demo --profiles {profiles_wanted}", flush=True)
-        subprocess.run(
-            [sys.executable, "manage.py", "seed_demo", "--profiles", str(profiles_wanted)],
-            cwd=ROOT,
-            check=True,
-        )
-        return profiles_wanted
-    return have
 
 
 def first_customers(n):
