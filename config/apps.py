@@ -10,14 +10,16 @@ class CampaignsAdminConfig(AdminConfig):
     default_site = "config.admin_site.CampaignsAdminSite"
 
     def ready(self):
-        super().ready()
         from django.contrib.admin import options
         from django.db import models
 
-        from config import audit_admin, audit_signals
         from config.forms import JSONField
+
+        # Every JSON box of the admin parses with the limits of design 5.0 (config.forms). Set
+        # before the autodiscovery: each ModelAdmin copies these defaults when it is registered.
+        options.FORMFIELD_FOR_DBFIELD_DEFAULTS[models.JSONField] = {"form_class": JSONField}
+        super().ready()
+        from config import audit_admin, audit_signals
 
         audit_admin.register(self.module.site)
         audit_signals.connect()
-        # Every JSON box of the admin parses with the limits of design 5.0 (config.forms).
-        options.FORMFIELD_FOR_DBFIELD_DEFAULTS[models.JSONField] = {"form_class": JSONField}

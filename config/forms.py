@@ -22,6 +22,10 @@ def parse_json(text: str):
 
 
 class JSONField(forms.JSONField):
+    def prepare_value(self, value):
+        """No value shows as an empty box, not ``null`` (an empty box saves as no value)."""
+        return "" if value is None else super().prepare_value(value)
+
     def to_python(self, value):
         if self.disabled or value in self.empty_values or not isinstance(value, str):
             return super().to_python(value)

@@ -203,3 +203,24 @@ def test_nesting_is_measured_on_the_text_without_parsing_it():
     assert nesting_depth('[[["unterminated [[[[') == 3
     assert nesting_depth("[" * 5000) == 5000
     assert nesting_depth('"\\"' * 100_000) == 0  # no backtracking on a pathological text
+
+
+def test_every_admin_json_box_is_the_guarded_field(rf, staff_user):
+    """The override must be in place before the admin's autodiscovery registers the ModelAdmins
+    (each copies the defaults then): every model JSONField of every admin gets config.forms'."""
+    from django.contrib import admin
+    from django.db import models
+
+    from config.forms import JSONField
+
+    request = rf.get("/")
+    request.user = staff_user
+    seen = 0
+    for model, model_admin in admin.site._registry.items():
+        for field in model._meta.fields:
+            if isinstance(field, models.JSONField):
+                form_field = model_admin.formfield_for_dbfield(field, request)
+                assert isinstance(form_field, JSONField), f"{model.__name__}.{field.name}"
+                assert form_field.prepare_value(None) == ""
+                seen += 1
+    assert seen

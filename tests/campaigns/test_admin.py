@@ -117,6 +117,8 @@ def test_changelist_and_change_page_render(client, campaign):
     assert config["canTestRun"]  # the canvas's Test run, with its form of the variables
     for label in ("Pause", "Resume", "Revise"):  # not for a draft
         assert f">{label}</button>" not in response.text
+    box = re.search(r'<textarea name="frequency_cap"[^>]*>(.*?)</textarea>', response.text, re.S)
+    assert box and box.group(1).strip() == ""  # no cap: an empty box, not "null"
 
 
 def test_add_page_creates_a_draft_owned_by_its_author(client, staff_user):
