@@ -206,13 +206,10 @@ class HumanTaskAdmin(admin.ModelAdmin):
 
     @admin.display(description="what will be sent")
     def send(self, obj):
+        from campaigns.activities.channel import confirmation_delivery
         from channels.admin import delivery_panel
-        from channels.models import Delivery
 
-        ar = obj.activity_run
-        delivery = (
-            Delivery.objects.filter(pk=(ar.state or {}).get("delivery")).first() if ar else None
-        )
+        delivery = confirmation_delivery(obj)
         return delivery_panel(delivery, self._viewer.user) if delivery else "-"
 
     @admin.action(description="Approve the selected tasks")

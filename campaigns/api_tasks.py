@@ -155,11 +155,10 @@ def task_data(task, user=None) -> dict:
 
 def _delivery_of(task, user):
     """A send confirmation's delivery: the final count and the rendered samples."""
+    from campaigns.activities.channel import confirmation_delivery
     from channels.api import delivery_data
-    from channels.models import Delivery
 
-    ar = task.activity_run
-    delivery = Delivery.objects.filter(pk=(ar.state or {}).get("delivery")).first() if ar else None
+    delivery = confirmation_delivery(task)
     return delivery_data(delivery, user, samples=True) if delivery else None
 
 

@@ -52,9 +52,6 @@ def editable(campaign) -> bool:
     return campaign.status in EDITABLE or campaign.revision_opened_at is not None
 
 
-SEND_CONFIRMATION = "send_confirmation"
-
-
 def task_action(task) -> str:
     """The row that decides ``task``: its kind's ``decide_action`` (``campaigns.task_kinds``),
     ``confirm_send`` for a send confirmation, ``decide_task`` otherwise."""

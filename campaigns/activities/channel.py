@@ -53,6 +53,16 @@ class SendConfirmationTask(task_kinds.TaskKind):
 task_kinds.register(SendConfirmationTask())
 
 
+def confirmation_delivery(task):
+    """The delivery a send confirmation ``task`` is about (kept in its activity run's state),
+    or None."""
+    from channels.models import Delivery
+
+    ar = task.activity_run
+    found = (ar.state or {}).get("delivery") if ar is not None else None
+    return Delivery.objects.filter(pk=found).first() if found else None
+
+
 def common_options():
     return {
         "category": o.string(
