@@ -120,8 +120,9 @@ def annotate_targets(queryset, population):
 
 def add_key(cursor, population) -> None:
     """The primary key of a set with added columns, once its rows are written (key-only sets
-    are read as a whole and need none)."""
-    if population.columns:
+    are read as a whole and need none, nor do a file's rows: their line numbers are unique as
+    written, and they are read whole, or paged as key-only sets are)."""
+    if population.columns and population.schema_id is not None:
         cursor.execute(f"ALTER TABLE {population.table_name} ADD PRIMARY KEY (key)")
 
 

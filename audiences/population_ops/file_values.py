@@ -13,7 +13,8 @@ refused, never rolled over.
 
 - ``prepared(definition, text, params) -> SQL`` the text after trim, remap, case and default;
 - ``problem(definition, value, date_format, params) -> SQL`` the reason a prepared value is
-  refused (``"amount: not a decimal"``), or null;
+  refused (``"amount: not a decimal"``), or null; ``refused(definitions, values, date_format)
+  -> SQL`` true when any is (the good lines' filter: no reason text to build);
 - ``typed(definition, value, date_format, time_zone, params) -> SQL`` its typed value;
 - ``format_error(date_format) -> str | None``.
 ``params`` is the list the SQL's ``%s`` placeholders are appended to, in order.
@@ -21,13 +22,20 @@ refused, never rolled over.
 
 import re
 
+from django.db import connection
+
 DECIMAL_DIGITS = 14  # numeric(18, 4): the type of a decimal added column
 TYPE_PATTERNS = {
     "integer": (r"^[+-]?[0-9]{1,18}$", "an integer"),
     "decimal": (rf"^[+-]?([0-9]{{1,{DECIMAL_DIGITS}}}(\.[0-9]*)?|\.[0-9]+)$", "a decimal"),
     "float": (r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?$", "a number"),
-    "boolean": (r"^(t|true|f|false|y|yes|n|no|on|off|1|0)$", "true or false"),
 }
+NUMBER_TYPES = {
+    "integer": "bigint",
+    "decimal": f"numeric({DECIMAL_DIGITS + 4}, 4)",
+    "float": "float8",
+}
+BOOLEAN_WORDS = ("t", "true", "f", "false", "y", "yes", "n", "no", "on", "off", "1", "0")
 ISO_DATE = r"^([0-9]{4})-([0-9]{2})-([0-9]{2})"
 ISO_TIME = r"([T ]([0-9]{2}):([0-9]{2})(:([0-9]{2})(\.[0-9]{1,6})?)?)?"
 ISO_ZONE = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
@@ -101,7 +109,7 @@ def _time_ok(h, mi, s):
     return f"(COALESCE({h}, 0) <= 23 AND COALESCE({mi}, 0) <= 59 AND COALESCE({s}, 0) <= 59)"
 
 
-def _parts(value, date_format, params):
+def _parts(value, date_format):
     """{part: SQL int expression} of a dated value (None where the pattern has no such part)."""
     if date_format:
         regex, groups = _pattern(date_format)
@@ -116,38 +124,74 @@ def _parts(value, date_format, params):
     return {part: found.get(part) for part in ("y", "m", "d", "h", "mi", "s")}
 
 
-def _dated_problem(value, kind, date_format, params):
+def _dated_problem(value, kind, date_format):
     if date_format:
         regex, _groups = _pattern(date_format)
     else:
         regex = ISO_DATE + "$" if kind == "date" else ISO_DATE + ISO_TIME + ISO_ZONE
     shape = f"{value} !~ {_text(regex)}"
-    p = _parts(value, date_format, params)
+    p = _parts(value, date_format)
     check = _valid_date(p["y"], p["m"], p["d"])
     if kind == "datetime":
         check = f"({check}) AND {_time_ok(p['h'] or 'NULL', p['mi'] or 'NULL', p['s'] or 'NULL')}"
     return f"CASE WHEN {shape} THEN true ELSE NOT ({check}) END"
 
 
-def problem(definition: dict, value: str, date_format, params: list) -> str:
-    """SQL text of the reason ``value`` (prepared) is refused, or null."""
+def _readable(kind: str, value: str) -> str:
+    """SQL true when the text ``value`` is a value of number type ``kind``: what PostgreSQL
+    reads as that type (``pg_input_is_valid``, a C function: several times cheaper than a
+    regular expression; as an import's casts read it, so PostgreSQL 16 and later also read
+    ``1_000`` and ``0x1F`` as integers), never ``NaN`` nor an infinity. Before PostgreSQL 16,
+    the type's pattern."""
+    if connection.pg_version < 160000:
+        regex, _what = TYPE_PATTERNS[kind]
+        return f"{value} ~ {_text(regex)}"
+    sql = NUMBER_TYPES[kind]
+    if kind == "integer":
+        return f"pg_input_is_valid({value}, '{sql}')"
+    return (
+        f"CASE WHEN pg_input_is_valid({value}, '{sql}') "
+        f"THEN {value}::{sql} NOT IN ('NaN', 'Infinity', '-Infinity') ELSE false END"
+    )
+
+
+def checks(definition: dict, value: str, date_format) -> list:
+    """``[(SQL condition true when ``value`` (prepared) is refused, reason)]``, in order; a null
+    value is refused only when required."""
     name, kind = definition["name"], definition.get("type", "string")
-    checks = []
+    found = []
     if definition.get("required"):
-        checks.append((f"{value} IS NULL", f"{name}: required"))
-    if kind in TYPE_PATTERNS:
-        regex, what = TYPE_PATTERNS[kind]
-        operator = "!~*" if kind == "boolean" else "!~"
-        checks.append((f"{value} {operator} {_text(regex)}", f"{name}: not {what}"))
+        found.append((f"{value} IS NULL", f"{name}: required"))
+    if kind in NUMBER_TYPES:
+        found.append((f"NOT {_readable(kind, value)}", f"{name}: not {TYPE_PATTERNS[kind][1]}"))
+    elif kind == "boolean":
+        words = ", ".join(f"'{w}'" for w in BOOLEAN_WORDS)
+        found.append((f"lower({value}) NOT IN ({words})", f"{name}: not true or false"))
     elif kind in ("date", "datetime"):
         what = f"a date ({date_format or 'YYYY-MM-DD'})" if kind == "date" else "a date-time"
-        checks.append((_dated_problem(value, kind, date_format, params), f"{name}: not {what}"))
-    if not checks:
+        found.append((_dated_problem(value, kind, date_format), f"{name}: not {what}"))
+    return found
+
+
+def problem(definition: dict, value: str, date_format, params: list) -> str:
+    """SQL text of the reason ``value`` (prepared) is refused, or null."""
+    found = checks(definition, value, date_format)
+    if not found:
         return "NULL"
     cases = " ".join(
-        f"WHEN {condition} THEN {_lit(params, message)}" for condition, message in checks
+        f"WHEN {condition} THEN {_lit(params, message)}" for condition, message in found
     )
     return f"(CASE {cases} END)"
+
+
+def refused(definitions: list, values: list, date_format) -> str:
+    """SQL true when any of ``values`` (prepared, one per definition) is refused."""
+    conditions = [
+        f"({condition})"
+        for definition, value in zip(definitions, values, strict=True)
+        for condition, _reason in checks(definition, value, date_format)
+    ]
+    return f"COALESCE({' OR '.join(conditions)}, false)" if conditions else "false"
 
 
 def typed(definition: dict, value: str, date_format, time_zone: str, params: list) -> str:
@@ -166,7 +210,7 @@ def typed(definition: dict, value: str, date_format, time_zone: str, params: lis
             f"(CASE WHEN length({value}) > 10 AND {value} ~ {offset} THEN {value}::timestamptz "
             f"ELSE {value}::timestamp AT TIME ZONE {zone} END)"
         )
-    p = _parts(value, date_format, params)
+    p = _parts(value, date_format)
     if kind == "date":
         return f"make_date({p['y']}, {p['m']}, {p['d']})"
     h, mi, s = (p[k] or "0" for k in ("h", "mi", "s"))

@@ -25,7 +25,13 @@ COLUMN["properties"] = {
     "name": o.string(
         description="Its name (the header's, normalized) and alias.", widget="identifier"
     ),
-    "type": o.string("string", "Its type.", enum=AttributeType.values),
+    "type": o.string(
+        "string",
+        "Its type. A number is what PostgreSQL reads as one (integer: 64 bits; decimal: 14 "
+        "digits before the point, 4 after; never NaN or an infinity); a boolean is true/false, "
+        "yes/no, on/off, t/f, y/n or 1/0 in any case; dates are ISO 8601 unless date_format.",
+        enum=AttributeType.values,
+    ),
     "required": o.boolean(False, "A line without a value is rejected."),
     "default": o.string(None, "The value of an empty field.", nullable=True),
     "remap": {

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 
 from audiences.population_ops.files import FileRefused
 from campaigns import files
@@ -124,7 +125,7 @@ def test_a_folder_file_without_header_with_skipped_lines_latin1_and_a_date_forma
 ):
     settings.CAMPAIGN_FILES_DIR = str(tmp_path)
     (tmp_path / "in").mkdir()
-    text = "export of 2026\n\nZoé|01/02/2026|01/02/2026 13:45|12.50\nLéa|31/04/2026|x|1e3\n"
+    text = "export of 2026\n\nZoé|01/02/2026|01/02/2026 13:45|12.50\nLéa|31/04/2026|x|n/a\n"
     (tmp_path / "in" / "people.txt").write_bytes(text.encode("latin-1"))
     columns = [
         {"name": "first", "type": "string", "case": "upper", "required": True},
@@ -249,3 +250,49 @@ def test_validation_at_paths(db):
     assert errors("load_file", {**good, "encoding": "utf-16"}) == {
         ("a[0].encoding", "must be one of utf-8, latin-1, cp1252")
     }
+
+
+NUMBERS = [
+    ("12", "1.", "YES"),
+    ("+7", ".5", "Off"),
+    ("-0007", "-2.25", "0"),
+    ("1234567890123456789", "12345678901234.5", "t"),
+    ("1_000", "1e3", "on"),
+    ("0x1F", "NaN", "n"),
+    ("1e3", "Infinity", "maybe"),
+    ("9223372036854775808", "123456789012345.0", "true"),
+    (" 5 ", "٣", "no"),
+    ("1-2", "1.2.3", "-"),
+]
+
+
+def test_numbers_are_what_postgresql_reads_as_their_type_never_nan_nor_infinite(db):
+    """A number column takes what PostgreSQL reads as its type (as an import's casts do):
+    bigint's range, numeric(18, 4)'s 14 digits before the point; never NaN or an infinity.
+    Checked without regular expressions, each line with its reasons."""
+    new = connection.pg_version >= 160000  # reads 1_000 and 0x1F as integers, 1e3 as numeric
+    stored("numbers.csv", "n;d;b\n" + "".join(";".join(line) + "\n" for line in NUMBERS))
+    columns = [
+        {"name": "n", "type": "integer"},
+        {"name": "d", "type": "decimal"},
+        {"name": "b", "type": "boolean"},
+    ]
+    out, ctx = load(file="numbers.csv", columns=columns, delimiter=";")
+    loaded, rejected = rows(out["out"]), rows(out["rejects"])
+    assert loaded == {
+        2: {"n": 12, "d": Decimal("1"), "b": True},
+        3: {"n": 7, "d": Decimal("0.5"), "b": False},
+        4: {"n": -7, "d": Decimal("-2.25"), "b": False},
+        5: {"n": 1234567890123456789, "d": Decimal("12345678901234.5"), "b": True},
+        **({6: {"n": 1000, "d": Decimal("1000"), "b": True}} if new else {}),
+    }
+    assert {line: r["reason"] for line, r in rejected.items()} == {
+        **({} if new else {6: "n: not an integer; d: not a decimal"}),
+        7: "d: not a decimal" if new else "n: not an integer; d: not a decimal",
+        8: "n: not an integer; d: not a decimal; b: not true or false",
+        9: "n: not an integer; d: not a decimal",
+        10: "d: not a decimal",
+        11: "n: not an integer; d: not a decimal; b: not true or false",
+    }
+    assert rejected[7]["n"] == "0x1F" and rejected[9]["d"] == "123456789012345.0"
+    assert ctx.state == {"loaded": len(loaded), "rejected": len(rejected)}
