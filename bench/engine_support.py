@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from audiences import populations
+from audiences import demo, populations
 from audiences.models import Population
 from campaigns import services
 from campaigns.models import FINAL_RUN, Campaign, Run
@@ -303,12 +303,18 @@ def slow(name, seconds):
 
 
 def ensure_data(profiles):
+    """seed_demo's data set of at least ``profiles`` customers (``bench/segment.py`` fills the
+    same tables with its own rows, keyed ``c1, c2, ...``: those are emptied first)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass('data_customer') IS NOT NULL")
         have = 0
         if cursor.fetchone()[0]:
-            cursor.execute("SELECT count(*) FROM data_customer")
-            have = cursor.fetchone()[0]
+            cursor.execute("SELECT count(*), bool_or(customer_id = 'c0000001') FROM data_customer")
+            have, demo_rows = cursor.fetchone()
+            if have and not demo_rows:
+                tables = ", ".join(f"data_{name}" for name in demo.ORDER)
+                cursor.execute(f"TRUNCATE {tables} CASCADE")
+                have = 0
     if have < profiles:
         print(f"data_customer has {have} rows: seed_demo --profiles {profiles}", flush=True)
         subprocess.run(

@@ -139,10 +139,11 @@ def ensure_data(profiles):
     dynamic.ensure_current()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT (SELECT count(*) FROM data_customer), (SELECT count(*) FROM data_purchase)"
+            "SELECT (SELECT count(*) FROM data_customer), (SELECT count(*) FROM data_purchase), "
+            "EXISTS (SELECT 1 FROM data_customer WHERE customer_id = 'c1')"
         )
-        customers, purchases = cursor.fetchone()
-        if customers != profiles or purchases < profiles:
+        customers, purchases, ours = cursor.fetchone()  # not seed_demo's rows (c0000001...)
+        if customers != profiles or purchases < profiles or not ours:
             started = time.monotonic()
             for table in ("data_purchase", "data_customer", "data_product", "data_store"):
                 cursor.execute(f"TRUNCATE {table}")

@@ -213,7 +213,7 @@ def first_customers(n):
 
 def truncate():
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE channels_chunk, channels_message, channels_ratebucket")
+        cursor.execute("TRUNCATE channels_chunk, channels_message, channels_ratebucket CASCADE")
     Delivery.objects.all().delete()
 
 

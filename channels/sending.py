@@ -2,7 +2,7 @@
 
 ``send_chunk(delivery, chunk_id, number, token) -> outcome`` loads the chunk's queued messages
 and their personalization data (two queries), opens ONE provider connection, then for each batch
-of at most ``SEND_MARK_BATCH`` messages:
+of ``SEND_MARK_BATCH // 2`` messages:
 
 1. asks the owner (at most once a second) whether to go on (``channels.signals.owner_state``);
 2. renders each message and checks its address exactly; those that fail are final at once
@@ -11,8 +11,10 @@ of at most ``SEND_MARK_BATCH`` messages:
    the provider's ``hourly_limit``, shared by every worker);
 4. in ONE durable commit (``ledger.advance``, on a ledger thread with its own connection):
    records the fates of the batch before, renews the lease and marks this batch ``sending``;
-   meanwhile the provider builds the messages (``prepare``: MIME bytes), so the commit's disk
-   wait overlaps CPU work; at most one batch is ever marked ``sending``;
+   that commit runs while the batch before this one is being sent, and while the provider
+   builds this batch's messages (``prepare``: MIME bytes), so the disk's wait overlaps the
+   provider's calls. Batches are ``SEND_MARK_BATCH // 2`` messages: one being sent and the next
+   one marked are at most ``SEND_MARK_BATCH`` messages ``sending`` (the crash bound);
 5. sends them one call each, retrying a transient answer with a bounded backoff
    (``SEND_RETRIES``, from ``SEND_RETRY_SECONDS`` doubling, at most 60 s, or the provider's
    ``retry_after``), renewing the lease meanwhile; a permanent answer is ``failed``, no answer
@@ -26,6 +28,7 @@ delivery's end), ``expired`` (the validity window ended: what is queued becomes 
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import connections
@@ -192,33 +195,32 @@ class ChunkSender:
             self.pause(min(delay, 60.0))
         return result
 
-    def throttle(self, n):
-        wait, spacing = throttle.reserve(self.buckets, n)
-        if wait:
-            self.pause(wait)
-        return spacing
-
-    def send_batch(self, provider, ready, marked, spacing):
-        """Send the marked messages of a batch; their outcomes."""
+    def send_batch(self, provider, batch):
+        """Send the marked messages of ``batch`` from its first throttle slot on; their
+        outcomes."""
+        if (early := batch.start_at - time.monotonic()) > 0:
+            self.pause(early)
         outcomes = []
         started = time.monotonic()
-        for index, (ledger_id, message) in enumerate(m for m in ready if m[0] in marked):
-            if spacing and (early := started + index * spacing - time.monotonic()) > 0:
+        for index, (ledger_id, message) in enumerate(
+            m for m in batch.ready if m[0] in batch.marked
+        ):
+            if batch.spacing and (early := started + index * batch.spacing - time.monotonic()) > 0:
                 time.sleep(early)
             result = self.send_one(provider, message)
             outcomes.append((ledger_id, result.status, result.provider_id, result.error, ""))
             self.keep_lease()
         return outcomes
 
-    def next_batch(self, batch, templates, outcomes, provider, ledger_thread):
-        """Prepare the next batch and, in one commit, record the last one and mark this one.
-        The commit runs on the ledger thread while the provider builds the messages."""
-        verdict = self.owner_verdict()
-        if verdict != "go":
-            ledger.record(self.delivery, self.chunk_id, outcomes)
-            return ("held" if verdict == "hold" else "stopped"), [], set(), 0.0
-        ready, finals = self.prepare(batch, templates)
-        spacing = self.throttle(len(ready)) if ready else 0.0
+    def mark(self, rows, templates, outcomes, provider, ledger_thread):
+        """Render ``rows``, take their throttle slots, and submit to the ledger thread the commit
+        that records ``outcomes`` and marks the rendered ones ``sending``; the provider builds
+        the messages meanwhile. Returns ``(batch, future of (verdict, marked ids))``."""
+        ready, finals = self.prepare(rows, templates)
+        wait, spacing = throttle.reserve(self.buckets, len(ready)) if ready else (0.0, 0.0)
+        batch = SimpleNamespace(
+            ready=ready, spacing=spacing, start_at=time.monotonic() + wait, marked=set()
+        )
         ids = [i for i, _m in ready]
         future = ledger_thread.submit(
             ledger.advance, self.delivery, self.chunk_id, self.token, outcomes + finals, ids,
@@ -226,9 +228,44 @@ class ChunkSender:
         )  # fmt: skip
         for _id, message in ready:
             provider.prepare(message)
-        verdict, marked = future.result()
-        self.renewed_at = time.monotonic()
-        return verdict, ready, marked, spacing
+        return batch, future
+
+    def send_all(self, rows, templates, provider, ledger_thread) -> str:
+        """Every batch of ``rows``; the verdict that ended the chunk (``go`` when all went).
+
+        Pipelined: while one marked batch is sent, the ledger thread commits the outcomes of the
+        batch before it and the mark of the next, so the wait for the durable commit overlaps
+        the provider's calls. Two batches of ``SEND_MARK_BATCH // 2`` are then the most ever
+        marked ``sending`` (one being sent, the next one marked); with ``SEND_MARK_BATCH`` 1 the
+        steps run one after the other."""
+        ahead = settings.SEND_MARK_BATCH >= 2
+        size = settings.SEND_MARK_BATCH // 2 if ahead else 1
+        unrecorded, current, verdict = [], None, "go"
+        for start in [*range(0, len(rows), size), None]:
+            if not ahead and current is not None:
+                unrecorded += self.send_batch(provider, current)
+                current = None
+            future = None
+            if start is not None:
+                verdict = self.owner_verdict()
+                if verdict != "go":
+                    verdict = "held" if verdict == "hold" else "stopped"
+                else:
+                    upcoming, future = self.mark(
+                        rows[start : start + size], templates, unrecorded, provider, ledger_thread
+                    )
+                    unrecorded = []
+            if current is not None:
+                unrecorded += self.send_batch(provider, current)
+            if future is None:
+                break
+            verdict, upcoming.marked = future.result()
+            self.renewed_at = time.monotonic()
+            if verdict != "go":
+                break
+            current = upcoming
+        ledger.record(self.delivery, self.chunk_id, unrecorded)
+        return verdict
 
     def run(self) -> str:
         rows, templates = self.load()
@@ -237,22 +274,14 @@ class ChunkSender:
             provider.open()
         except OSError:
             pass  # each send reconnects and reports a transient failure, retried with backoff
-        size = settings.SEND_MARK_BATCH
-        outcomes = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger") as ledger_thread:
             try:
-                for start in range(0, len(rows), size):
-                    batch = rows[start : start + size]
-                    verdict, ready, marked, spacing = self.next_batch(
-                        batch, templates, outcomes, provider, ledger_thread
-                    )
-                    if verdict != "go":
-                        return self.stop(verdict)
-                    outcomes = self.send_batch(provider, ready, marked, spacing)
-                ledger.record(self.delivery, self.chunk_id, outcomes)
+                verdict = self.send_all(rows, templates, provider, ledger_thread)
             finally:
                 provider.close()
                 ledger_thread.submit(connections.close_all).result()
+        if verdict != "go":
+            return self.stop(verdict)
         ledger.finish_chunk(self.delivery, self.chunk_id, self.number, self.token)
         return "done"
 
