@@ -33,7 +33,8 @@ class CampaignFileForm(forms.ModelForm):
         data = super().clean()
         upload = data.get("upload")
         if not self.instance.pk and not upload:
-            self.add_error("upload", "Choose a file to upload.")
+            if "upload" not in self.errors:  # an empty file already says so
+                self.add_error("upload", "Choose a file to upload.")
             return data
         name = (
             self.instance.name or data.get("name") or files.clean_name(getattr(upload, "name", ""))

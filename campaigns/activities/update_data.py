@@ -124,6 +124,10 @@ def _identity_errors(options, check, schema, shape, mapping, attributes):
         for name, attribute in attributes.items():
             if attribute.required and name not in mapping and name != schema.primary_key:
                 errors.append(error(check.at("mapping"), f"map the required attribute {name!r}"))
+    identifying = {schema.primary_key, *key}
+    if operation == "update" and not set(mapping) - identifying:
+        message = "nothing to write: map an attribute besides those identifying the records"
+        errors.append(error(check.at("mapping"), message))
     if operation == "delete" and not mapping and not key and not same:
         errors.append(error(check.at("mapping"), "nothing identifies the records to delete"))
     return errors

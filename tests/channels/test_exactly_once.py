@@ -109,3 +109,19 @@ def test_permanent_refusals_fail_and_are_not_retried(shop, smtp, senders):
     assert all("550" in e for e in failed.values())
     assert {smtp.attempts[a] for a in failed} == {1}
     assert run.activity_runs.get(key="send").counts["out"] == TOTAL - len(failed)
+
+
+def test_the_next_batch_is_marked_while_one_is_sent_never_more_than_the_bound(shop, smtp, senders):
+    """Pipelined marks: while one half batch is being sent, the next is already committed
+    ``sending``; the two together never exceed ``SEND_MARK_BATCH`` (the crash bound)."""
+    _engine, _worker, run = started(shop, smtp, senders)
+    delivery = wait_for(lambda: Delivery.objects.filter(run_id=run.pk).first(), 60)
+    wait_for(lambda: len(smtp.messages) >= 10, 60, 0.02)
+    seen = []
+    while len(smtp.messages) < TOTAL - 20:
+        seen.append(delivery.messages.filter(status="sending").count())
+        time.sleep(0.01)
+    assert max(seen) <= settings.SEND_MARK_BATCH
+    assert max(seen) > settings.SEND_MARK_BATCH // 2
+    run = final_run(run, 120)
+    assert no_address_twice(smtp, delivery_of(run)) == {"sent": TOTAL}
