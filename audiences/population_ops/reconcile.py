@@ -10,7 +10,8 @@ the records of a schema by attribute pairs.
   the columns), with ``population``'s columns.
 - ``rejects``: the rows that match no record, or several (ambiguous), with their columns and a
   ``reason`` (``"no customer matches"``, ``"email is empty"``, ``"matches 2 customer records"``).
-Both are written by one statement over a materialized match.
+Both are written by one statement over a materialized match (two plain joins when the pairs
+include the primary key: a row then matches one record at most).
 - ``type_error(column_type, attribute_type) -> str | None``: whether the two can be compared.
 """
 
@@ -49,6 +50,8 @@ def reconcile(*, population, schema, pairs, label=""):
         for i, p in enumerate(pairs)
     ]
     on = " AND ".join(f"t.{q(attribute)} = {value}" for value, _c, attribute in values)
+    if any(attribute == pk for _v, _c, attribute in values):
+        return _on_key(population, schema, source, table, pk, values, on, label)
     prelude = (
         f"m AS MATERIALIZED (SELECT p.key AS row_, t.{q(pk)} AS target_, count(*) OVER "
         f"(PARTITION BY p.key) AS n_ FROM {source.from_sql()} JOIN {q(table)} t ON {on})"
@@ -59,13 +62,7 @@ def reconcile(*, population, schema, pairs, label=""):
     reason = f"CASE {empty} WHEN multi.n_ IS NULL THEN %s ELSE 'matches ' || multi.n_ || %s END"
     several = "(SELECT row_, max(n_) AS n_ FROM m WHERE n_ > 1 GROUP BY row_) multi"
     params += [f"no {schema.name} matches", f" {schema.name} records"]
-    columns = {c["name"]: c["type"] for c in population.columns}
-    out = tables.create(schema=schema, label=label, columns=columns)
-    rejects = tables.create(
-        schema=population.schema,
-        label=f"{label} rejects",
-        columns={**columns, reason_alias(population): "string"},
-    )
+    out, rejects = _outputs(population, schema, label)
     carried = tables.carried(population)
     tables.fill_many(
         prelude,
@@ -81,6 +78,43 @@ def reconcile(*, population, schema, pairs, label=""):
                 f"SELECT p.key{carried}, {reason} FROM {source.from_sql()} LEFT JOIN {several} "
                 "ON multi.row_ = p.key WHERE NOT EXISTS "
                 "(SELECT 1 FROM m WHERE m.row_ = p.key AND m.n_ = 1)",
+            ),
+        ],
+        params,
+    )
+    return out, rejects
+
+
+def _outputs(population, schema, label):
+    columns = {c["name"]: c["type"] for c in population.columns}
+    out = tables.create(schema=schema, label=label, columns=columns)
+    rejects = tables.create(
+        schema=population.schema,
+        label=f"{label} rejects",
+        columns={**columns, reason_alias(population): "string"},
+    )
+    return out, rejects
+
+
+def _on_key(population, schema, source, table, pk, values, on, label):
+    """Pairs that include the primary key match at most one record each: no count of matches
+    per row to keep (never ambiguous), so each output is one plain join, as by hand."""
+    out, rejects = _outputs(population, schema, label)
+    empty = " ".join(f"WHEN {value} IS NULL THEN %s" for value, _c, _a in values)
+    params = [f"{column} is empty" for _v, column, _a in values] + [f"no {schema.name} matches"]
+    carried = tables.carried(population)
+    tables.fill_many(
+        "",
+        [
+            (
+                out,
+                f"SELECT DISTINCT ON (t.{q(pk)}) t.{q(pk)}{carried} FROM {source.from_sql()} "
+                f"JOIN {q(table)} t ON {on} ORDER BY t.{q(pk)}, p.key",
+            ),
+            (
+                rejects,
+                f"SELECT p.key{carried}, CASE {empty} ELSE %s END FROM {source.from_sql()} "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {q(table)} t WHERE {on})",
             ),
         ],
         params,

@@ -92,3 +92,31 @@ def test_validation_at_paths():
         "out": shape("contacts", email="string", n="integer"),
         "rejects": Shape.file({"email": "string", "n": "integer", "reason": "string"}),
     }
+
+
+def test_pairs_on_the_primary_key_match_one_record_each():
+    """With the primary key among the pairs no line can match several records: each output is
+    one join; the first line of a record gives its columns; the reasons are the same."""
+    body = b"id,email,code\nk1,,A\nk3,ann@example.com,B\nk1,,C\nk99,,D\n,,E\nk2,bob@x.org,F\n"
+    files.upload(upload=SimpleUploadedFile("ids.csv", body), name="ids.csv", user=SYSTEM)
+    columns = [{"name": "id"}, {"name": "email"}, {"name": "code"}]
+    lines, _ = step("load_file", {"file": "ids.csv", "columns": columns})
+    pairs = [{"column": "id", "attribute": "contact_id"}]
+    out, ctx = step("reconciliation", {"schema": "contacts", "pairs": pairs}, lines["out"])
+    assert keys(out["out"]) == ["k1", "k2", "k3"]
+    assert rows(out["out"])["k1"]["code"] == "A", "the first line"
+    assert {line: r["reason"] for line, r in rows(out["rejects"]).items()} == {
+        5: "no contacts matches",
+        6: "id is empty",
+    }
+    assert ctx.state == {"unreconciled": 2}
+    both = [*pairs, {"column": "email", "attribute": "email"}]
+    out, _ = step("reconciliation", {"schema": "contacts", "pairs": both}, lines["out"])
+    assert keys(out["out"]) == ["k3"]
+    assert {line: r["reason"] for line, r in rows(out["rejects"]).items()} == {
+        2: "email is empty",
+        4: "email is empty",
+        5: "email is empty",
+        6: "id is empty",
+        7: "no contacts matches",
+    }
