@@ -23,6 +23,8 @@ class CampaignFileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "name" not in self.fields:  # shown read-only, to a user who may only view it
+            return
         self.fields["name"].required = False
         if self.instance.pk:
             self.fields["name"].disabled = True
@@ -61,6 +63,10 @@ class CampaignFileAdmin(admin.ModelAdmin):
     search_fields = ("name", "original_name")
     readonly_fields = ("original_name", "size_shown", "rows", "uploaded_at", "uploaded_by")
     fields = ("name", "upload", *readonly_fields)
+
+    def get_fields(self, request, obj=None):
+        """A new file has nothing to show yet but its name and its upload."""
+        return self.fields if obj is not None else ("name", "upload")
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)

@@ -59,7 +59,9 @@ def test_admin_upload_by_a_staff_non_superuser_stores_the_file(client, media):
     assert reverse("admin:campaigns_campaignfile_add") == ADD_URL
     clerk = staff_with("campaigns.add_campaignfile", "campaigns.view_campaignfile", name="clerk")
     client.force_login(clerk)
-    assert client.get(ADD_URL).status_code == 200
+    empty_form = client.get(ADD_URL)
+    assert empty_form.status_code == 200
+    assert "Uploaded by" not in empty_form.content.decode(), "nothing to show before the upload"
     body = b"id,email\n1,ann@example.com\n2,bob@example.com\n3,eve@example.com"
     answer = client.post(
         ADD_URL, {"name": "", "upload": SimpleUploadedFile("people list.csv", body), "_save": "1"}
@@ -80,6 +82,8 @@ def test_admin_upload_by_a_staff_non_superuser_stores_the_file(client, media):
     assert [(e["message"], e["details"]) for e in logged] == [
         ("Uploaded campaign file people_list.csv", {"size": len(body), "rows": 4})
     ]
+    change = client.get(reverse("admin:campaigns_campaignfile_change", args=[item.pk]))
+    assert "Uploaded by" in change.content.decode() and "clerk" in change.content.decode()
     listing = client.get("/admin/campaigns/campaignfile/").content.decode()
     assert "people_list.csv" in listing
     out, _ = step("load_file", {"file": "people_list.csv", "columns": [{"name": "email"}]})
