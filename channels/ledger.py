@@ -121,12 +121,13 @@ SELECT (SELECT held FROM state), (SELECT status FROM state), (SELECT expired FRO
 
 
 def advance(delivery, chunk_id, token, outcomes, ids, lease):
-    """ONE statement, committed on its own (autocommit, durable): record ``outcomes`` (the batch just sent, with the
-    chunk's counters), renew the lease and mark ``ids`` (the next batch) ``sending``; returns
-    ``(verdict, marked ids)`` as ``mark_sending``. Marked messages are committed before the
-    provider is called; the sender submits this while it sends the batch before
-    (``sending.ChunkSender.send_all``), so two batches at most are ever marked at once. (A counter is counted from the ``RETURNING`` of the same
-    statement, so it matches the rows that changed.)"""
+    """ONE statement, committed on its own (autocommit, durable): record ``outcomes`` (a batch
+    sent, with the chunk's counters), renew the lease and mark ``ids`` (the next batch)
+    ``sending``; returns ``(verdict, marked ids)`` as ``mark_sending``. Marked messages are
+    committed before the provider is called; the sender submits this while it sends the batch
+    before (``sending.ChunkSender.send_all``), so two batches at most are ever marked at once.
+    (A counter is counted from the ``RETURNING`` of the same statement, so it matches the rows
+    that changed.)"""
     values = (
         ", ".join(["(%s::bigint, %s, %s, %s, %s)"] * len(outcomes))
         or "(NULL::bigint, '', '', '', '')"

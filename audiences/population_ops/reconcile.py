@@ -50,42 +50,8 @@ def reconcile(*, population, schema, pairs, label=""):
         for i, p in enumerate(pairs)
     ]
     on = " AND ".join(f"t.{q(attribute)} = {value}" for value, _c, attribute in values)
-    if any(attribute == pk for _v, _c, attribute in values):
-        return _on_key(population, schema, source, table, pk, values, on, label)
-    prelude = (
-        f"m AS MATERIALIZED (SELECT p.key AS row_, t.{q(pk)} AS target_, count(*) OVER "
-        f"(PARTITION BY p.key) AS n_ FROM {source.from_sql()} JOIN {q(table)} t ON {on})"
-    )
     empty = " ".join(f"WHEN {value} IS NULL THEN %s" for value, _c, _a in values)
-    params = [f"{column} is empty" for _v, column, _a in values]
-    # why a line is rejected, from a join (a subquery per rejected line re-read all of m)
-    reason = f"CASE {empty} WHEN multi.n_ IS NULL THEN %s ELSE 'matches ' || multi.n_ || %s END"
-    several = "(SELECT row_, max(n_) AS n_ FROM m WHERE n_ > 1 GROUP BY row_) multi"
-    params += [f"no {schema.name} matches", f" {schema.name} records"]
-    out, rejects = _outputs(population, schema, label)
-    carried = tables.carried(population)
-    tables.fill_many(
-        prelude,
-        [
-            (
-                out,
-                f"SELECT DISTINCT ON (m.target_) m.target_{carried} FROM m JOIN "
-                f"{population.table_name} p ON p.key = m.row_ WHERE m.n_ = 1 "
-                "ORDER BY m.target_, m.row_",
-            ),
-            (
-                rejects,
-                f"SELECT p.key{carried}, {reason} FROM {source.from_sql()} LEFT JOIN {several} "
-                "ON multi.row_ = p.key WHERE NOT EXISTS "
-                "(SELECT 1 FROM m WHERE m.row_ = p.key AND m.n_ = 1)",
-            ),
-        ],
-        params,
-    )
-    return out, rejects
-
-
-def _outputs(population, schema, label):
+    params = [f"{column} is empty" for _v, column, _a in values] + [f"no {schema.name} matches"]
     columns = {c["name"]: c["type"] for c in population.columns}
     out = tables.create(schema=schema, label=label, columns=columns)
     rejects = tables.create(
@@ -93,30 +59,47 @@ def _outputs(population, schema, label):
         label=f"{label} rejects",
         columns={**columns, reason_alias(population): "string"},
     )
-    return out, rejects
-
-
-def _on_key(population, schema, source, table, pk, values, on, label):
-    """Pairs that include the primary key match at most one record each: no count of matches
-    per row to keep (never ambiguous), so each output is one plain join, as by hand."""
-    out, rejects = _outputs(population, schema, label)
-    empty = " ".join(f"WHEN {value} IS NULL THEN %s" for value, _c, _a in values)
-    params = [f"{column} is empty" for _v, column, _a in values] + [f"no {schema.name} matches"]
     carried = tables.carried(population)
-    tables.fill_many(
-        "",
-        [
-            (
-                out,
-                f"SELECT DISTINCT ON (t.{q(pk)}) t.{q(pk)}{carried} FROM {source.from_sql()} "
-                f"JOIN {q(table)} t ON {on} ORDER BY t.{q(pk)}, p.key",
-            ),
-            (
-                rejects,
-                f"SELECT p.key{carried}, CASE {empty} ELSE %s END FROM {source.from_sql()} "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {q(table)} t WHERE {on})",
-            ),
-        ],
-        params,
-    )
+    on_key = any(attribute == pk for _v, _c, attribute in values)
+    statements = _on_key if on_key else _counted
+    prelude, matched, unmatched, more = statements(population, schema, source, table, pk, on)
+    rejected = f"SELECT p.key{carried}, CASE {empty} {unmatched}"
+    tables.fill_many(prelude, [(out, matched), (rejects, rejected)], params + more)
     return out, rejects
+
+
+def _counted(population, schema, source, table, pk, on):
+    """``(prelude, matched rows, rest of the rejected rows' reason and query, params)`` over a
+    materialized match with the count of records each row matches: a row matching several is
+    rejected as ambiguous."""
+    carried = tables.carried(population)
+    prelude = (
+        f"m AS MATERIALIZED (SELECT p.key AS row_, t.{q(pk)} AS target_, count(*) OVER "
+        f"(PARTITION BY p.key) AS n_ FROM {source.from_sql()} JOIN {q(table)} t ON {on})"
+    )
+    matched = (
+        f"SELECT DISTINCT ON (m.target_) m.target_{carried} FROM m JOIN "
+        f"{population.table_name} p ON p.key = m.row_ WHERE m.n_ = 1 ORDER BY m.target_, m.row_"
+    )
+    # why a line is rejected, from a join (a subquery per rejected line re-read all of m)
+    several = "(SELECT row_, max(n_) AS n_ FROM m WHERE n_ > 1 GROUP BY row_) multi"
+    unmatched = (
+        "WHEN multi.n_ IS NULL THEN %s ELSE 'matches ' || multi.n_ || %s END "
+        f"FROM {source.from_sql()} LEFT JOIN {several} ON multi.row_ = p.key "
+        "WHERE NOT EXISTS (SELECT 1 FROM m WHERE m.row_ = p.key AND m.n_ = 1)"
+    )
+    return prelude, matched, unmatched, [f" {schema.name} records"]
+
+
+def _on_key(population, schema, source, table, pk, on):
+    """The same, when the pairs include the primary key: a row matches one record at most (never
+    ambiguous), so each output is one plain join, as by hand."""
+    matched = (
+        f"SELECT DISTINCT ON (t.{q(pk)}) t.{q(pk)}{tables.carried(population)} "
+        f"FROM {source.from_sql()} JOIN {q(table)} t ON {on} ORDER BY t.{q(pk)}, p.key"
+    )
+    unmatched = (
+        f"ELSE %s END FROM {source.from_sql()} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {q(table)} t WHERE {on})"
+    )
+    return "", matched, unmatched, []
