@@ -26,7 +26,7 @@ from audiences import dynamic
 from audiences.admin_table import cell, headers, sort_order, table_columns
 from audiences.api.records import rejects_csv
 from audiences.csv_source import ENCODINGS
-from audiences.models import AttributeType, RecordImport, Schema
+from audiences.models import AttributeType, ImportStatus, RecordImport, Schema
 from config.access import require
 from config.errors import ValidationFailed
 
@@ -69,17 +69,13 @@ class RecordImportAdmin(admin.ModelAdmin):
         "id",
         "schema",
         "original_name",
-        "origin",
-        "status",
+        "progress",
         "rows",
-        "written",
-        "skipped_older",
-        "rejected",
-        "percent_done",
-        "created_at",
+        "result",
         "rejects_link",
+        "created_at",
     )
-    list_filter = ("status", "schema")
+    list_filter = ("status", "schema", "origin")
     readonly_fields = [f.name for f in RecordImport._meta.fields]
     change_list_template = "admin/audiences/recordimport/change_list.html"
 
@@ -89,11 +85,23 @@ class RecordImportAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="percent")
-    def percent_done(self, obj):
-        return f"{obj.percent:.0f}%"
+    @admin.display(description="status", ordering="status")
+    def progress(self, obj):
+        """The status, with how far it got while it runs."""
+        label = obj.get_status_display()
+        return f"{label} {obj.percent:.0f}%" if obj.status == ImportStatus.RUNNING else label
 
-    @admin.display(description="rejects")
+    @admin.display(description="written", ordering="written")
+    def result(self, obj):
+        """Rows written, of which unchanged (left as they were), and older ones skipped."""
+        text = f"{obj.written:,}"
+        if obj.unchanged:
+            text += f" ({obj.unchanged:,} unchanged)"
+        if obj.skipped_older:
+            text += f", {obj.skipped_older:,} older skipped"
+        return text
+
+    @admin.display(description="rejected", ordering="rejected")
     def rejects_link(self, obj):
         if not obj.rejected:
             return "-"

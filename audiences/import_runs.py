@@ -209,6 +209,7 @@ def _run(record_import, stream, progress):
         rows=rows,
         read_bytes=record_import.total_bytes,
         written=outcome.written,
+        unchanged=outcome.unchanged,
         skipped_older=outcome.skipped_older,
         rejected=outcome.rejected,
         rejects=rejects_by_row(outcome),
@@ -267,7 +268,8 @@ def _finish(record_import, **values):
     RecordImport.objects.filter(pk=record_import.pk).update(finished_at=timezone.now(), **values)
     status = values["status"]
     summary = (
-        f"{values['written']} written, {values['skipped_older']} skipped as older, "
+        f"{values['written']} written ({values['unchanged']} unchanged), "
+        f"{values['skipped_older']} skipped as older, "
         f"{values['rejected']} rejected"
         if status == S.SUCCEEDED
         else values.get("error", "")

@@ -11,6 +11,10 @@ Contract of ``import_csv``:
   file is written once, by ``audiences.services.first_load`` (``COPY ... FREEZE`` into the typed
   table, checks in one scan, keys and indexes built after). When a value or a check fails there,
   it is undone and the file goes through the staging path below, so rejects stay exact.
+- **Typed upsert** (the table is not empty, mode upsert, no ``_change_request_type``): the file
+  is copied into a typed temporary table and checked there, and only its new and changed rows
+  are written (``audiences.services.typed_upsert``); ``unchanged`` counts the rows that already
+  were stored as the file says. The same fallback to staging applies.
 - **Staging path**: the file is streamed (constant memory) into ``COPY _stage FROM STDIN``, then
   validated and written by ``audiences.services.records`` in one transaction: bad rows become
   rejects numbered from 1 (the first data row), never a half-written import. A malformed CSV
@@ -52,6 +56,7 @@ from audiences.services.records import (
     q,
     write_staged,
 )
+from audiences.services.typed_upsert import typed_upsert
 
 __all__ = [
     "ENCODINGS",
@@ -138,14 +143,19 @@ def _looks_empty(target):
         return cursor.fetchone()[0]
 
 
-def _first_load(cursor, file, target, columns, mode, missing_links):
-    """Rows written by a first load, or None (not applicable, or refused: then ``file`` is
-    rewound and ``file.malformed`` tells whether PostgreSQL refused a line)."""
-    if not file.first_load:
+def _written_once(cursor, file, target, columns, mode, missing_links):
+    """(rows, Outcome) of a first load (into the empty table) or a typed upsert (into a
+    populated one), or None: neither applies, or the file was refused (then ``file`` is rewound
+    and ``file.malformed`` tells whether PostgreSQL refused a line)."""
+    if file.first_load:
+        write = first_load
+    elif mode == "upsert" and OP_COLUMN not in file.names:
+        write = typed_upsert
+    else:
         return None
     lock_schema(cursor, target.schema)
     try:
-        return first_load(
+        result = write(
             cursor,
             target,
             columns,
@@ -158,6 +168,9 @@ def _first_load(cursor, file, target, columns, mode, missing_links):
         file.malformed = exc.malformed
         file.rewind()
         return None
+    if write is first_load:  # None: the table was not empty any more
+        return None if result is None else (result, Outcome(written=result, path="first_load"))
+    return result
 
 
 def _stage(cursor, file, columns):
@@ -212,11 +225,11 @@ def import_csv(
     columns = check_header(target, file.names, mode)
     file.first_load = mode != "delete" and OP_COLUMN not in file.names and _looks_empty(target)
     with transaction.atomic(), connection.cursor() as cursor:
-        written = _first_load(cursor, file, target, columns, mode, missing_links)
-        if written is not None:
+        once = _written_once(cursor, file, target, columns, mode, missing_links)
+        if once is not None:
             if progress:
-                progress(file.read, written)
-            return written, Outcome(written=written, path="first_load")
+                progress(file.read, once[0])
+            return once
         create_stage(cursor, columns, op="d" if mode == "delete" else "u")
         rows = _stage(cursor, file, columns)
         if progress:

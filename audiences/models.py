@@ -162,7 +162,14 @@ class RecordImport(models.Model):
     total_bytes = models.BigIntegerField(default=0)
     read_bytes = models.BigIntegerField(default=0)
     rows = models.BigIntegerField(default=0, help_text="Data rows read so far.")
-    written = models.BigIntegerField(default=0)
+    written = models.BigIntegerField(
+        default=0, help_text="Rows now stored as the file says: new, changed or unchanged."
+    )
+    unchanged = models.BigIntegerField(
+        default=0,
+        help_text="Of the rows written, those already stored exactly as the file says, "
+        "left as they were (an upsert into a populated table skips them).",
+    )
     skipped_older = models.BigIntegerField(default=0)
     rejected = models.BigIntegerField(default=0)
     rejects = models.JSONField(

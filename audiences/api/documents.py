@@ -302,6 +302,12 @@ IMPORT = component(
             "status": {"type": "string", "enum": list(ImportStatus.values)},
             "rows": {"type": "integer", "nullable": True},
             "written": {"type": "integer", "nullable": True},
+            "unchanged": {
+                "type": "integer",
+                "nullable": True,
+                "description": "Of the rows written, those already stored as the file says, "
+                "left as they were.",
+            },
             "skipped_older": {"type": "integer", "nullable": True},
             "rejected": {"type": "integer", "nullable": True},
             "percent": {"type": "number", "nullable": True},

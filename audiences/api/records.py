@@ -102,6 +102,7 @@ def import_body(record_import):
         "status": record_import.status,
         "rows": record_import.rows,
         "written": record_import.written,
+        "unchanged": record_import.unchanged,
         "skipped_older": record_import.skipped_older,
         "rejected": record_import.rejected,
         "percent": record_import.percent,

@@ -123,7 +123,9 @@ def write_records(*, schema, document, user):
         if options["atomic"] and problems:
             errors = [{"path": _path(i, c), "message": m} for i, c, m in problems]
             raise ValidationFailed(errors)
-        outcome.written, outcome.skipped_older = _write(cursor, target, columns, mode)
+        outcome.written, outcome.skipped_older, outcome.unchanged = _write(
+            cursor, target, columns, mode
+        )
         if outcome.written:
             log_change(
                 user=user,

@@ -9,8 +9,10 @@ Every write, from the records API or a CSV import, goes through one path:
    enums, the ``_change_request_type`` value, links to missing records (``missing_links=reject``),
    duplicate keys, and, in ``insert`` mode, keys that already exist; each problem becomes a row of
    ``_rej`` (row, attribute, message);
-3. the valid rows are written with one ``INSERT ... ON CONFLICT DO UPDATE`` whose ``WHERE`` keeps a
-   newer stored ``version_field`` (those rows are counted as ``skipped_older``), and one ``DELETE``.
+3. the valid rows are written with one ``INSERT ... ON CONFLICT DO UPDATE`` whose ``WHERE`` leaves
+   alone the rows already stored as staged (counted as ``unchanged``, and in ``written``) and keeps
+   a newer stored ``version_field`` (those rows are counted as ``skipped_older``), and one
+   ``DELETE``.
 
 Writers of one schema are serialized by ``pg_advisory_xact_lock(IMPORT_LOCK, schema id)`` taken
 just before validation, so two imports into one schema end consistent.
@@ -61,9 +63,12 @@ TYPE_CHECKS = {
 @dataclass
 class Outcome:
     """What a write did: counts, the rejects as (row, attribute, message), rows ordered, and the
-    path it took (``first_load``: written once into the empty table; ``staged``)."""
+    path it took (``first_load``: written once into the empty table; ``upsert``: from a typed
+    copy, unchanged rows left alone; ``staged``). ``written`` counts every row now stored as
+    written, ``unchanged`` those of them that already were and were not rewritten."""
 
     written: int = 0
+    unchanged: int = 0
     skipped_older: int = 0
     rejected: int = 0
     rejects: list = field(default_factory=list)
@@ -221,22 +226,31 @@ def _reject_existing(cursor, target):
 
 
 def _upsert(cursor, target, columns, mode):
-    names = ", ".join(q(c) for c in columns)
     values = ", ".join(target.value(c) for c in columns)
-    sql = (
-        f"INSERT INTO {q(target.table)} AS t ({names}) SELECT {values} FROM _stage s "
-        f"WHERE s._op = 'u' AND {VALID}"
-    )
+    source = f"_stage s WHERE s._op = 'u' AND {VALID}"
+    cursor.execute(upsert_sql(target, columns, mode, source=source, values=values))
+    return cursor.rowcount
+
+
+def upsert_sql(target, columns, mode, *, source, values):
+    """``INSERT INTO`` the table ``SELECT values FROM source``; in ``upsert`` mode ``ON CONFLICT``
+    updates the stored row unless its ``version_field`` is newer."""
+    names = ", ".join(q(c) for c in columns)
+    sql = f"INSERT INTO {q(target.table)} AS t ({names}) SELECT {values} FROM {source}"
     if mode == "upsert":
-        updates = [c for c in columns if c != target.pk] or [target.pk]
-        sets = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in updates)
-        sql += f" ON CONFLICT ({q(target.pk)}) DO UPDATE SET {sets}"
+        updates = [q(c) for c in columns if c != target.pk] or [q(target.pk)]
+        sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
+        stored = ", ".join(f"t.{c}" for c in updates)
+        staged = ", ".join(f"EXCLUDED.{c}" for c in updates)
+        sql += (
+            f" ON CONFLICT ({q(target.pk)}) DO UPDATE SET {sets} "
+            f"WHERE ({stored}) IS DISTINCT FROM ({staged})"
+        )
         version = target.schema.version_field
         if version and version in columns:
             v = q(version)
-            sql += f" WHERE t.{v} IS NULL OR EXCLUDED.{v} IS NULL OR EXCLUDED.{v} >= t.{v}"
-    cursor.execute(sql)
-    return cursor.rowcount
+            sql += f" AND (t.{v} IS NULL OR EXCLUDED.{v} IS NULL OR EXCLUDED.{v} >= t.{v})"
+    return sql
 
 
 def _delete(cursor, target):
@@ -305,12 +319,12 @@ def _links_and_write(cursor, target, columns, mode, missing_links, staged_rows, 
     if missing_links == "reject":
         _reject_missing_links(cursor, target, columns)
     outcome = Outcome()
-    rebuild = _bulk_indexes(cursor, target, staged_rows)
+    rebuild = bulk_indexes(cursor, target, staged_rows)
     for name, _definition in rebuild:
         cursor.execute(f"DROP INDEX {q(name)}")
     if rebuild and mode == "upsert" and not ops and _is_empty(cursor, target):
         mode = "insert"  # nothing to conflict with but duplicates in the file (see _write)
-    outcome.written, outcome.skipped_older = _write(
+    outcome.written, outcome.skipped_older, outcome.unchanged = _write(
         cursor, target, columns, mode, None if ops else staged_rows
     )
     if rebuild:
@@ -328,16 +342,16 @@ def _is_empty(cursor, target):
     return cursor.fetchone()[0]
 
 
-def _bulk_indexes(cursor, target, staged_rows):
-    """The secondary indexes to drop and build again around a bulk write: when the file is large
-    (``BULK_ROWS``) and at least ``1 / BULK_SHARE`` of the table, building an index by sorting
+def bulk_indexes(cursor, target, rows):
+    """The secondary indexes to drop and build again around a bulk write: when the ``rows`` to
+    write are many (``BULK_ROWS``) and at least ``1 / BULK_SHARE`` of the table, building an index by sorting
     is faster than inserting millions of keys into it one by one (measured: a 10M-row upsert
     into a 10M-row table takes half the time). The table stays locked (readers wait) until the
     import commits: this is what bulk loads of big files look like."""
-    if staged_rows is None or staged_rows < BULK_ROWS:
+    if rows is None or rows < BULK_ROWS:
         return []
     cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [target.table])
-    if cursor.fetchone()[0] > staged_rows * BULK_SHARE:
+    if cursor.fetchone()[0] > rows * BULK_SHARE:
         return []
     cursor.execute(
         "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
@@ -358,7 +372,11 @@ def _candidates(cursor, staged_rows):
 
 
 def _write(cursor, target, columns, mode, staged_rows=None):
-    """(written, skipped_older). Duplicate keys are looked for only when the upsert trips on one."""
+    """(written, skipped_older, unchanged). An upsert leaves alone the rows already stored as
+    staged (``unchanged``, counted in ``written``): a key given twice would then slip through,
+    so duplicates are looked for first. An insert looks for them only when it trips on one."""
+    if mode == "upsert":
+        _reject_duplicates(cursor, target)
     candidates = _candidates(cursor, staged_rows)
     cursor.execute("SAVEPOINT audiences_write")
     try:
@@ -371,8 +389,24 @@ def _write(cursor, target, columns, mode, staged_rows=None):
         _reject_duplicates(cursor, target)
         candidates = _candidates(cursor, staged_rows)
         upserted = _upsert(cursor, target, columns, mode)
+    older = _older(cursor, target, columns) if candidates > upserted else 0
+    unchanged = candidates - upserted - older
     deleted = _delete(cursor, target) if staged_rows is None else 0
-    return upserted + deleted, candidates - upserted
+    return upserted + unchanged + deleted, older, unchanged
+
+
+def _older(cursor, target, columns):
+    """Valid staged rows older than the stored ``version_field``, after the upsert (the rows it
+    wrote or found unchanged now hold the staged version)."""
+    version = target.schema.version_field
+    if not version or version not in columns:
+        return 0
+    cursor.execute(
+        f"SELECT count(*) FROM _stage s JOIN {q(target.table)} t "
+        f"ON t.{q(target.pk)} = {target.value(target.pk)} WHERE s._op = 'u' AND {VALID} "
+        f"AND t.{q(version)} > {target.value(version)}"
+    )
+    return cursor.fetchone()[0]
 
 
 def collect_rejects(cursor, outcome):

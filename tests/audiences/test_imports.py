@@ -48,7 +48,7 @@ def test_a_good_file_through_the_command(schemas, tmp_path, capsys, staff_user, 
     )
     call_command("import_records", "customer", str(path))
     out = capsys.readouterr().out
-    assert "2 rows read, 2 written, 0 skipped as older, 0 rejected" in out
+    assert "2 rows read, 2 written (0 unchanged), 0 skipped as older, 0 rejected" in out
     record_import = RecordImport.objects.get()  # in the import history and the audit trail
     assert (record_import.origin, record_import.status, record_import.written) == (
         "command",

@@ -57,7 +57,7 @@ def test_a_clean_first_load_is_written_once_with_its_key_and_indexes(schemas):
         )
         assert cursor.fetchone()[0] >= 1
     _rows, again = run("customer_id,loyalty_points\nc1,99\n")  # not empty any more
-    assert again.path == "staged" and customers()["c1"].loyalty_points == 99
+    assert again.path == "upsert" and customers()["c1"].loyalty_points == 99
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,9 @@ def test_the_data_browser_sorts_and_follows_links(
 
     # what the ground issues built, still there: imports in the history, record estimates
     source = tmp_path / "more_stores.csv"
-    source.write_text("store_id,name,city,country\ns4,Canal,Lille,FR\ns5,Vieux Port,Marseille,FR\n")
+    source.write_text(
+        "store_id,name,city,country\ns1,Rivoli,Paris,FR\ns4,Canal,Lille,FR\ns5,Vieux Port,Marseille,FR\n"
+    )
     call_command("import_records", "store", str(source), stdout=StringIO())
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE data_store")
@@ -96,6 +98,10 @@ def test_the_data_browser_sorts_and_follows_links(
     history = page.locator("#result_list tbody tr").first
     expect(history).to_contain_text("more_stores.csv")
     expect(history).to_contain_text("Succeeded")
+    headers = page.locator("#result_list thead th").all_inner_texts()
+    cells = dict(zip(headers, history.locator("td, th").all_inner_texts(), strict=False))
+    assert (cells["ROWS"], cells["WRITTEN"]) == ("3", "3 (1 unchanged)")  # s1 as stored
+    shoot(page, "import-history")
     page.goto(f"{live_server.url}/admin/audiences/schema/")
     expect(page.locator("#result_list tr", has_text="Stores")).to_contain_text("5")
 

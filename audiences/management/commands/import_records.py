@@ -47,7 +47,8 @@ class Command(BaseCommand):
         rows, outcome = result
         seconds = time.monotonic() - started
         self.stdout.write(
-            f"import {record_import.pk}: {rows} rows read, {outcome.written} written, "
+            f"import {record_import.pk}: {rows} rows read, {outcome.written} written "
+            f"({outcome.unchanged} unchanged), "
             f"{outcome.skipped_older} skipped as older, {outcome.rejected} rejected in "
             f"{seconds:.2f} s ({rows / max(seconds, 1e-9):,.0f} rows/s)"
         )
