@@ -43,7 +43,7 @@ def typed_upsert(
     """Upsert the file into the table of ``target`` (see the module docstring)."""
     names = ", ".join(q(c) for c in columns)
     table, pk = q(target.table), q(target.pk)
-    cursor.execute("DROP TABLE IF EXISTS _typed, _changed")
+    cursor.execute("DROP TABLE IF EXISTS pg_temp._typed, pg_temp._changed")
     cursor.execute(f"SAVEPOINT {SAVEPOINT}")
     with first_load.refusals(cursor, target, SAVEPOINT):
         cursor.execute(
