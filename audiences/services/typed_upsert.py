@@ -4,9 +4,9 @@ mode is ``upsert`` and the file has no ``_change_request_type`` column.
 
 Contract of ``typed_upsert(cursor, target, columns, copy_rows, missing_links)``, in the caller's
 transaction, under the schema's writer lock:
-- inside a savepoint it calls ``copy_rows(sql)`` to stream the file into a temporary table
-  ``_typed`` with the target's column types (PostgreSQL casts every value on the way: the same
-  type checks as a first load), builds its primary key (duplicate and null keys fail it), then
+- inside a savepoint it calls ``copy_rows(sql)`` to stream the file into a table
+  ``_typed_<backend pid>`` with the target's column types (PostgreSQL casts every value on the
+  way: the same type checks as a first load), builds its primary key (duplicate and null keys fail it), then
   runs the other checks of design 5.2 on it: required, enum and empty keys in one scan, one
   anti-join per link when ``missing_links="reject"`` (a link into the same schema finds its
   target in the table or in the file);
@@ -20,6 +20,11 @@ transaction, under the schema's writer lock:
   the rows older than the stored version;
 - when any value or check fails it rolls the savepoint back (nothing written) and raises
   ``FirstLoadRefused``: the caller then runs the staging path, which finds every reject exactly.
+
+The copy is an ``UNLOGGED`` table rather than a temporary one: PostgreSQL scans it with parallel
+workers and through shared buffers (measured: 36-43 s against 40-47 s for a 10M-row upsert). It
+is created and dropped inside the import's transaction, so no other session ever sees it and a
+crash or a rollback leaves nothing behind.
 """
 
 from collections.abc import Callable
@@ -43,24 +48,22 @@ def typed_upsert(
     """Upsert the file into the table of ``target`` (see the module docstring)."""
     names = ", ".join(q(c) for c in columns)
     table, pk = q(target.table), q(target.pk)
-    cursor.execute("DROP TABLE IF EXISTS pg_temp._typed, pg_temp._changed")
+    cursor.execute("DROP TABLE IF EXISTS pg_temp._changed")  # an import before, in this transaction
+    cursor.execute("SELECT pg_backend_pid()")
+    typed = f"_typed_{cursor.fetchone()[0]}"
     cursor.execute(f"SAVEPOINT {SAVEPOINT}")
     with first_load.refusals(cursor, target, SAVEPOINT):
-        cursor.execute(
-            f"CREATE TEMP TABLE _typed ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"
-        )
-        rows = copy_rows(f"COPY _typed ({names}) FROM STDIN", freeze=False)
+        cursor.execute(f"CREATE UNLOGGED TABLE {typed} AS SELECT {names} FROM {table} WITH NO DATA")
+        rows = copy_rows(f"COPY {typed} ({names}) FROM STDIN", freeze=False)
         cursor.execute(
             "SELECT set_config('maintenance_work_mem', %s, true), set_config('work_mem', %s, true)",
             [settings.IMPORT_MAINTENANCE_WORK_MEM, settings.IMPORT_WORK_MEM],
         )
-        cursor.execute(f"ALTER TABLE _typed ADD PRIMARY KEY ({pk})")  # duplicate and null keys
-        cursor.execute("ANALYZE _typed")  # else the link checks probe the key 10M times: 49 s
-        if first_load.any_fails(
-            cursor, first_load.checks(target, columns, missing_links, "_typed")
-        ):
+        cursor.execute(f"ALTER TABLE {typed} ADD PRIMARY KEY ({pk})")  # duplicate and null keys
+        cursor.execute(f"ANALYZE {typed}")  # else the link checks probe the key 10M times: 49 s
+        if first_load.any_fails(cursor, first_load.checks(target, columns, missing_links, typed)):
             raise first_load.FirstLoadRefused("some row breaks a check")
-        changed = _changed(cursor, target, columns)
+        changed = _changed(cursor, target, columns, typed)
         rebuild = bulk_indexes(cursor, target, changed)
         for name, _definition in rebuild:
             cursor.execute(f"DROP INDEX {q(name)}")
@@ -68,6 +71,7 @@ def typed_upsert(
         stored = cursor.rowcount
         for _name, definition in rebuild:
             cursor.execute(definition)
+        cursor.execute(f"DROP TABLE {typed}")
     cursor.execute(f"RELEASE SAVEPOINT {SAVEPOINT}")
     outcome = Outcome(
         written=rows - changed + stored,
@@ -78,8 +82,8 @@ def typed_upsert(
     return rows, outcome
 
 
-def _changed(cursor, target, columns):
-    """Fill ``_changed`` with the rows of ``_typed`` that are new or differ from the stored row
+def _changed(cursor, target, columns, typed):
+    """Fill ``_changed`` with the rows of ``typed`` that are new or differ from the stored row
     in some column of the file; returns how many. One hash join of the file and the table
     (``IMPORT_WORK_MEM`` keeps its hash in memory); a small file into a big table probes the
     key index instead."""
@@ -91,11 +95,11 @@ def _changed(cursor, target, columns):
         if others
         else ""
     )
-    merge = _in_key_order(cursor, target)
+    merge = _in_key_order(cursor, target, typed)
     if merge:
         cursor.execute("SELECT set_config('enable_hashjoin', 'off', true)")
     cursor.execute(
-        f"CREATE TEMP TABLE _changed ON COMMIT DROP AS SELECT s.* FROM _typed s "
+        f"CREATE TEMP TABLE _changed ON COMMIT DROP AS SELECT s.* FROM {typed} s "
         f"LEFT JOIN {table} t ON t.{pk} = s.{pk} WHERE t.{pk} IS NULL{differs}"
     )
     changed = cursor.rowcount
@@ -104,16 +108,15 @@ def _changed(cursor, target, columns):
     return changed
 
 
-def _in_key_order(cursor, target):
+def _in_key_order(cursor, target, typed):
     """Whether the file, and the table as far as its statistics tell, are stored about in key
     order (``pg_stats.correlation`` of the key at least ``KEY_ORDER``), as exports and first
     loads usually are (a table whose tenth was updated since is at 0.8). Then a merge join of the two key indexes reads both in order: 8.8 s for 10M
     rows against 15.9 s for the hash join the planner prefers (its batches spill to disk)."""
     cursor.execute(
-        "SELECT bool_and(correlation >= CASE WHEN tablename = '_typed' THEN %s ELSE %s END) "
-        "AND bool_or(tablename = '_typed') FROM pg_stats WHERE attname = %s AND "
-        "(tablename = '_typed' AND schemaname::regnamespace = pg_my_temp_schema() "
-        "OR tablename = %s AND schemaname = current_schema())",
-        [*KEY_ORDER, target.pk, target.table],
+        "SELECT bool_and(correlation >= CASE WHEN tablename = %s THEN %s ELSE %s END) "
+        "AND bool_or(tablename = %s) FROM pg_stats WHERE attname = %s AND "
+        "tablename IN (%s, %s) AND schemaname = current_schema()",
+        [typed, *KEY_ORDER, typed, target.pk, typed, target.table],
     )
     return bool(cursor.fetchone()[0])

@@ -34,6 +34,13 @@ def versions():
         return dict(cursor.fetchall())
 
 
+def copies_left():
+    """Tables of typed copies still there (each import creates and drops its own)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_class WHERE relname LIKE '\\_typed\\_%%'")
+        return cursor.fetchone()[0]
+
+
 @pytest.fixture
 def stored(db):
     define()
@@ -57,6 +64,7 @@ def test_only_new_and_changed_rows_are_written_and_unchanged_ones_are_counted(st
     assert after["c2"] != stored["c2"] and stored_rows["c2"].loyalty_points == 21
     assert after["c3"] == stored["c3"] and stored_rows["c3"].loyalty_points == 30
     assert stored_rows["c4"].email == "d@x.org" and stored_rows["c4"].store_id == "s1"
+    assert copies_left() == 0
 
 
 def test_a_file_of_some_columns_compares_only_those_and_keeps_the_others(stored):
@@ -111,6 +119,7 @@ def test_a_bad_row_falls_back_to_exact_rejects_and_the_rest_is_written(stored, l
     assert (rows, outcome.path, outcome.written, outcome.rejected) == (2, "staged", 1, 1)
     assert rejects_by_row(outcome) == [{"row": 2, "message": reject}]
     assert customers()["c1"].loyalty_points == 11 and "c5" not in customers()
+    assert copies_left() == 0
 
 
 @pytest.mark.parametrize(
