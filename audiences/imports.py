@@ -12,9 +12,9 @@ Contract of ``import_csv``:
   table, checks in one scan, keys and indexes built after). When a value or a check fails there,
   it is undone and the file goes through the staging path below, so rejects stay exact.
 - **Typed upsert** (the table is not empty, mode upsert, no ``_change_request_type``): the file
-  is copied into a typed temporary table and checked there, and only its new and changed rows
-  are written (``audiences.services.typed_upsert``); ``unchanged`` counts the rows that already
-  were stored as the file says. The same fallback to staging applies.
+  is copied into an unlogged typed table of its own and checked there, and only its new and
+  changed rows are written (``audiences.services.typed_upsert``); ``unchanged`` counts the rows
+  that already were stored as the file says. The same fallback to staging applies.
 - **Staging path**: the file is streamed (constant memory) into ``COPY _stage FROM STDIN``, then
   validated and written by ``audiences.services.records`` in one transaction: bad rows become
   rejects numbered from 1 (the first data row), never a half-written import. A malformed CSV
