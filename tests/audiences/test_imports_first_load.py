@@ -110,29 +110,25 @@ def test_version_field_after_a_first_load(schemas):
     assert customers()["c1"].loyalty_points == 1 and customers()["c2"].loyalty_points == 6
 
 
-def test_a_link_into_the_same_schema_is_checked_against_the_file(db):
-    define(
+PEOPLE = {  # a schema with a link into itself
+    "schemas": [
         {
-            "schemas": [
-                {
-                    "name": "person",
-                    "primary_key": "person_id",
-                    "attributes": [
-                        {"name": "person_id", "type": "integer"},
-                        {"name": "sponsor_id", "type": "integer"},
-                    ],
-                    "links": [
-                        {
-                            "name": "sponsor",
-                            "to": "person",
-                            "via": "sponsor_id",
-                            "reverse": "sponsored",
-                        }
-                    ],
-                }
-            ]
+            "name": "person",
+            "primary_key": "person_id",
+            "attributes": [
+                {"name": "person_id", "type": "integer"},
+                {"name": "sponsor_id", "type": "integer"},
+            ],
+            "links": [
+                {"name": "sponsor", "to": "person", "via": "sponsor_id", "reverse": "sponsored"}
+            ],
         }
-    )
+    ]
+}
+
+
+def test_a_link_into_the_same_schema_is_checked_against_the_file(db):
+    define(PEOPLE)
     _rows, outcome = run("person_id,sponsor_id\n1,\n2,1\n3,2\n", schema="person")
     assert (outcome.written, outcome.path) == (3, "first_load")
     dynamic.get_model("person").objects.all().delete()

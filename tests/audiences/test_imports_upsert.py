@@ -15,7 +15,7 @@ from audiences import dynamic
 from audiences.import_runs import run_import
 from audiences.imports import ImportFailed, import_csv, rejects_by_row
 from audiences.models import Schema
-from tests.audiences.test_imports_first_load import customers, indexes, run
+from tests.audiences.test_imports_first_load import PEOPLE, customers, indexes, run
 from tests.audiences.test_records_support import define
 from tests.conftest import RECORD_PERMISSIONS, grant
 
@@ -156,23 +156,7 @@ def test_a_file_not_in_its_encoding_fails_whole_naming_it(stored):
 
 
 def test_a_link_into_the_same_schema_finds_its_target_in_the_table_or_the_file(db):
-    define(
-        {
-            "schemas": [
-                {
-                    "name": "person",
-                    "primary_key": "person_id",
-                    "attributes": [
-                        {"name": "person_id", "type": "integer"},
-                        {"name": "sponsor_id", "type": "integer"},
-                    ],
-                    "links": [
-                        {"name": "sponsor", "to": "person", "via": "sponsor_id", "reverse": "s"}
-                    ],
-                }
-            ]
-        }
-    )
+    define(PEOPLE)
     assert run("person_id,sponsor_id\n1,\n", schema="person")[1].path == "first_load"
     _rows, outcome = run("person_id,sponsor_id\n2,1\n3,2\n", schema="person")
     assert (outcome.path, outcome.written) == ("upsert", 2)
