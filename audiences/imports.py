@@ -155,7 +155,7 @@ def _written_once(cursor, file, target, columns, mode, missing_links):
         return None
     lock_schema(cursor, target.schema)
     try:
-        result = write(
+        return write(  # a first load finds the table not empty any more: None
             cursor,
             target,
             columns,
@@ -168,9 +168,6 @@ def _written_once(cursor, file, target, columns, mode, missing_links):
         file.malformed = exc.malformed
         file.rewind()
         return None
-    if write is first_load:  # None: the table was not empty any more
-        return None if result is None else (result, Outcome(written=result, path="first_load"))
-    return result
 
 
 def _stage(cursor, file, columns):

@@ -250,12 +250,10 @@ def line(what, rows, pairs, target):
     ratio = statistics.median(ratios)
     if target is None:
         verdict = "(no target)"
+    elif ratio >= target:
+        verdict = f">= {target} met"
     else:
-        verdict = (
-            ">= "
-            + str(target)
-            + (" met" if ratio >= target else f" NOT met (by {target / ratio:.2f}x)")
-        )
+        verdict = f">= {target} NOT met (by {target / ratio:.2f}x)"
     spread = f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
     return (
         f"| {what} | {rows:,} | {seconds:.1f} ({process:.1f}) | {rows / seconds:,.0f} | "

@@ -344,8 +344,8 @@ def _is_empty(cursor, target):
 
 def bulk_indexes(cursor, target, rows):
     """The secondary indexes to drop and build again around a bulk write: when the ``rows`` to
-    write are many (``BULK_ROWS``) and at least ``1 / BULK_SHARE`` of the table, building an index by sorting
-    is faster than inserting millions of keys into it one by one (measured: a 10M-row upsert
+    write are many (``BULK_ROWS``) and at least ``1 / BULK_SHARE`` of the table, building an
+    index by sorting is faster than inserting millions of keys into it one by one (measured: a 10M-row upsert
     into a 10M-row table takes half the time). The table stays locked (readers wait) until the
     import commits: this is what bulk loads of big files look like."""
     if rows is None or rows < BULK_ROWS:
@@ -381,7 +381,7 @@ def _write(cursor, target, columns, mode, staged_rows=None):
     cursor.execute("SAVEPOINT audiences_write")
     try:
         upserted = _upsert(cursor, target, columns, mode) if candidates else 0
-    except DatabaseError as exc:  # the same key twice in the file (upsert, or insert into empty)
+    except DatabaseError as exc:  # an insert meets the same key twice in the file
         duplicate = (psycopg.errors.CardinalityViolation, psycopg.errors.UniqueViolation)
         if not isinstance(exc.__cause__, duplicate):
             raise

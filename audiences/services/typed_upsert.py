@@ -6,8 +6,8 @@ Contract of ``typed_upsert(cursor, target, columns, copy_rows, missing_links)``,
 transaction, under the schema's writer lock:
 - inside a savepoint it calls ``copy_rows(sql)`` to stream the file into a table
   ``_typed_<backend pid>`` with the target's column types (PostgreSQL casts every value on the
-  way: the same type checks as a first load), builds its primary key (duplicate and null keys fail it), then
-  runs the other checks of design 5.2 on it: required, enum and empty keys in one scan, one
+  way: the same type checks as a first load), builds its primary key (duplicate and null keys
+  fail it), then runs the other checks of design 5.2 on it: required, enum and empty keys in one scan, one
   anti-join per link when ``missing_links="reject"`` (a link into the same schema finds its
   target in the table or in the file);
 - the rows that are new, or differ from the stored row in some column of the file, go to
@@ -84,9 +84,9 @@ def typed_upsert(
 
 def _changed(cursor, target, columns, typed):
     """Fill ``_changed`` with the rows of ``typed`` that are new or differ from the stored row
-    in some column of the file; returns how many. One hash join of the file and the table
-    (``IMPORT_WORK_MEM`` keeps its hash in memory); a small file into a big table probes the
-    key index instead."""
+    in some column of the file; returns how many. One join of the file and the table: a merge
+    join of the two keys when both are in key order (``_in_key_order``), else the planner's
+    choice (a hash join in ``IMPORT_WORK_MEM``, or probes of the key for a small file)."""
     table, pk = q(target.table), q(target.pk)
     others = [q(c) for c in columns if c != target.pk]
     differs = (
@@ -96,23 +96,21 @@ def _changed(cursor, target, columns, typed):
         else ""
     )
     merge = _in_key_order(cursor, target, typed)
-    if merge:
-        cursor.execute("SELECT set_config('enable_hashjoin', 'off', true)")
-    cursor.execute(
-        f"CREATE TEMP TABLE _changed ON COMMIT DROP AS SELECT s.* FROM {typed} s "
-        f"LEFT JOIN {table} t ON t.{pk} = s.{pk} WHERE t.{pk} IS NULL{differs}"
-    )
-    changed = cursor.rowcount
-    if merge:
-        cursor.execute("SELECT set_config('enable_hashjoin', 'on', true)")
+    with first_load.planner_off(cursor, *(["enable_hashjoin"] if merge else [])):
+        cursor.execute(
+            f"CREATE TEMP TABLE _changed ON COMMIT DROP AS SELECT s.* FROM {typed} s "
+            f"LEFT JOIN {table} t ON t.{pk} = s.{pk} WHERE t.{pk} IS NULL{differs}"
+        )
+        changed = cursor.rowcount  # before the settings are put back
     return changed
 
 
 def _in_key_order(cursor, target, typed):
     """Whether the file, and the table as far as its statistics tell, are stored about in key
     order (``pg_stats.correlation`` of the key at least ``KEY_ORDER``), as exports and first
-    loads usually are (a table whose tenth was updated since is at 0.8). Then a merge join of the two key indexes reads both in order: 8.8 s for 10M
-    rows against 15.9 s for the hash join the planner prefers (its batches spill to disk)."""
+    loads usually are (a table whose tenth was updated since is at 0.8). Then a merge join of
+    the two key indexes reads both in order: 8.8 s for 10M rows against 15.9 s for the hash
+    join the planner prefers (its batches spill to disk)."""
     cursor.execute(
         "SELECT bool_and(correlation >= CASE WHEN tablename = %s THEN %s ELSE %s END) "
         "AND bool_or(tablename = %s) FROM pg_stats WHERE attname = %s AND "

@@ -6,18 +6,17 @@ staging path, whose rejects are exact."""
 import io
 
 import pytest
-from django.contrib.auth.models import User
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from rest_framework.test import APIClient
 
 from audiences import dynamic
 from audiences.import_runs import run_import
 from audiences.imports import ImportFailed, import_csv, rejects_by_row
 from audiences.models import Schema
+from tests.audiences import test_imports_api
 from tests.audiences.test_imports_first_load import PEOPLE, customers, indexes, run
 from tests.audiences.test_records_support import define
-from tests.conftest import RECORD_PERMISSIONS, grant
+
+api, upload = test_imports_api.api, test_imports_api.upload  # a staff user with record rights
 
 STORED = (
     "customer_id,email,country,loyalty_points,balance,vip,store_id,updated_at\n"
@@ -182,21 +181,11 @@ def test_a_bulk_write_drops_and_rebuilds_the_secondary_indexes(stored, monkeypat
     assert dynamic.get_model("customer").objects.filter(email="z2@x.org").count() == 1
 
 
-def test_the_api_reports_unchanged_rows_to_a_staff_user(stored, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    client = APIClient()
-    client.force_authenticate(
-        grant(User.objects.create_user("staff", is_staff=True), *RECORD_PERMISSIONS)
-    )
-    content = b"customer_id,loyalty_points\nc1,10\nc2,25\nc7,7\n"
-    response = client.post(
-        "/api/schemas/customer/imports/",
-        {"file": SimpleUploadedFile("customers.csv", content, "text/csv")},
-        format="multipart",
-    )
+def test_the_api_reports_unchanged_rows_to_a_staff_user(stored, api):
+    response = upload(api, b"customer_id,loyalty_points\nc1,10\nc2,25\nc7,7\n")
     assert response.status_code == 202
     run_import(response.json()["id"])
-    body = client.get(f"/api/schemas/customer/imports/{response.json()['id']}/").json()
+    body = api.get(f"/api/schemas/customer/imports/{response.json()['id']}/").json()
     assert {k: body[k] for k in ("status", "rows", "written", "unchanged", "rejected")} == {
         "status": "succeeded",
         "rows": 3,
@@ -227,15 +216,11 @@ def test_the_staging_path_counts_the_same_and_still_rejects_a_key_given_twice(st
     assert stored_rows["c1"].loyalty_points == 10 and stored_rows["c3"].loyalty_points == 31
 
 
-def test_the_records_api_counts_an_identical_record_as_written(stored, settings):
-    client = APIClient()
-    client.force_authenticate(
-        grant(User.objects.create_user("writer", is_staff=True), *RECORD_PERMISSIONS)
-    )
+def test_the_records_api_counts_an_identical_record_as_written(stored, api):
     records = [
         {"customer_id": "c1", "loyalty_points": 10},
         {"customer_id": "c2", "loyalty_points": 3},
     ]
-    response = client.post("/api/schemas/customer/records/", {"records": records}, format="json")
+    response = api.post("/api/schemas/customer/records/", {"records": records}, format="json")
     assert (response.status_code, response.json()) == (200, {"written": 2, "skipped_older": 0})
     assert versions()["c1"] == stored["c1"] and customers()["c2"].loyalty_points == 3
