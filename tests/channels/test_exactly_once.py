@@ -90,7 +90,7 @@ def test_stop_ends_the_send_and_cancels_what_is_left(shop, smtp, senders):
 
 def test_a_transient_error_storm_ends_with_each_sent_once(shop, smtp, senders):
     smtp.policy = lambda address, attempt: (451, "try again later") if attempt <= 2 else None
-    _engine, _worker, run = started(shop, smtp, senders, rate=None, SEND_RETRY_SECONDS="0.05")
+    _engine, _worker, run = started(shop, smtp, senders, rate=None, SEND_RETRY_SECONDS="0.01")
     run = final_run(run, 120)
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert no_address_twice(smtp, delivery_of(run)) == {"sent": TOTAL}
