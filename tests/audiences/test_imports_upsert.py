@@ -3,9 +3,11 @@ checked there, and only its new and changed rows written; unchanged rows are cou
 as they were (not even a new row version). Any bad value or failed check falls back to the
 staging path, whose rejects are exact."""
 
+import importlib
 import io
 
 import pytest
+from django.apps import apps
 from django.db import connection
 
 from audiences import dynamic
@@ -179,6 +181,55 @@ def test_a_bulk_write_drops_and_rebuilds_the_secondary_indexes(stored, monkeypat
         cursor.execute("SELECT %s::regclass::oid", [email_index])
         assert cursor.fetchone()[0] != built  # built again, after the write
     assert dynamic.get_model("customer").objects.filter(email="z2@x.org").count() == 1
+
+
+def test_a_changed_row_is_rewritten_in_its_own_page_and_no_index_grows(db):
+    """Schema tables keep a tenth of each page free (``ddl.FILLFACTOR``): the new version of a
+    row whose indexed columns did not change stays in its page (a HOT update). In full pages it
+    would go to another page, with a new entry in every index."""
+    define()
+    header = "customer_id,email,loyalty_points\n"
+    run(header + "".join(f"c{i},u{i}@x.org,{i}\n" for i in range(2000)))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'data_customer'")
+        assert cursor.fetchone()[0] == ["fillfactor=90"]
+        cursor.execute("SELECT count(DISTINCT (ctid::text::point)[0]) FROM data_customer")
+        pages = cursor.fetchone()[0]
+    before = versions()
+    _rows, outcome = run(
+        header + "".join(f"c{i},u{i}@x.org,{i + (i % 20 == 0)}\n" for i in range(2000))
+    )
+    assert (outcome.path, outcome.written, outcome.unchanged) == ("upsert", 2000, 1900)
+    after = versions()
+    moved = [k for k in after if after[k] != before[k]]
+    assert len(moved) == 100 and pages > 10
+    page = {k: v.strip("()").split(",")[0] for k, v in after.items()}
+    assert all(page[k] == before[k].strip("()").split(",")[0] for k in moved)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_stat_get_xact_tuples_hot_updated('data_customer'::regclass), "
+            "pg_stat_get_xact_tuples_updated('data_customer'::regclass)"
+        )
+        assert cursor.fetchone() == (100, 100)
+
+
+def test_the_migration_gives_tables_made_before_the_fillfactor(db):
+    migration = importlib.import_module("audiences.migrations.0008_data_table_fillfactor")
+
+    def fillfactors():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT relname, reloptions FROM pg_class WHERE relname IN "
+                "('data_customer', 'data_store') ORDER BY relname"
+            )
+            return cursor.fetchall()
+
+    define()
+    for value in (100, 90):
+        with connection.schema_editor() as editor:
+            migration.set_fillfactor(value)(apps, editor)
+        option = [f"fillfactor={value}"]
+        assert fillfactors() == [("data_customer", option), ("data_store", option)]
 
 
 def test_the_api_reports_unchanged_rows_to_a_staff_user(stored, api):
