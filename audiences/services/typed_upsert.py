@@ -14,7 +14,8 @@ transaction, under the schema's writer lock:
   ``_changed`` (one join of the file and the table); only those are written, with one
   ``INSERT ... ON CONFLICT DO UPDATE`` whose ``WHERE`` keeps a newer stored ``version_field``.
   A file that repeats what is stored (a daily full export) writes almost nothing: no new row
-  versions, no WAL, no index entries for the rows that did not change;
+  versions, no WAL, no index entries for the rows that did not change; and a changed row whose
+  indexed columns did not change is rewritten in its own page (``ddl.FILLFACTOR``: HOT);
 - it returns ``(rows, Outcome)``: ``written`` counts every row now stored as the file says,
   ``unchanged`` those of them that already were (and were not rewritten), ``skipped_older``
   the rows older than the stored version;
