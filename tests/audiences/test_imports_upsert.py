@@ -169,7 +169,8 @@ def test_a_link_into_the_same_schema_finds_its_target_in_the_table_or_the_file(d
 def test_a_bulk_write_drops_and_rebuilds_the_secondary_indexes(stored, monkeypatch):
     monkeypatch.setattr("audiences.services.records.BULK_ROWS", 2)
     before = indexes()
-    (email_index,) = [name for name, _definition in before if "email" in name]
+    # the plain index (PostgreSQL 15 under a libc collation also has a ``_like`` twin)
+    (email_index,) = [n for n, _d in before if "email" in n and not n.endswith("_like")]
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE data_customer")
         cursor.execute("SELECT %s::regclass::oid", [email_index])
