@@ -26,7 +26,7 @@ from django.db import connection
 
 DECIMAL_DIGITS = 14  # numeric(18, 4): the type of a decimal added column
 TYPE_PATTERNS = {
-    "integer": (r"^[+-]?[0-9]{1,18}$", "an integer"),
+    "integer": (r"^[+-]?[0-9]{1,19}$", "an integer"),  # and bigint's range
     "decimal": (rf"^[+-]?([0-9]{{1,{DECIMAL_DIGITS}}}(\.[0-9]*)?|\.[0-9]+)$", "a decimal"),
     "float": (r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?$", "a number"),
 }
@@ -145,6 +145,11 @@ def _readable(kind: str, value: str) -> str:
     the type's pattern."""
     if connection.pg_version < 160000:
         regex, _what = TYPE_PATTERNS[kind]
+        if kind == "integer":  # 19 digits may be out of bigint's range
+            return (
+                f"CASE WHEN {value} !~ {_text(regex)} THEN false WHEN length({value}) < 19 "
+                f"THEN true ELSE {value}::numeric BETWEEN {-(2**63)} AND {2**63 - 1} END"
+            )
         return f"{value} ~ {_text(regex)}"
     sql = NUMBER_TYPES[kind]
     if kind == "integer":

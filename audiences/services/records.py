@@ -37,6 +37,7 @@ MAX_KEPT_REJECTS = 100_000
 BULK_ROWS = 100_000
 BULK_SHARE = 5  # a file of at least a fifth of the table is a bulk write
 
+BIGINT = (-(2**63), 2**63 - 1)
 _DAY = r"(0[1-9]|[12]\d|3[01])"
 _DATE = rf"[1-9]\d{{3}}-(0[1-9]|1[0-2])-{_DAY}"
 _TIME = (
@@ -44,7 +45,7 @@ _TIME = (
 )
 # type: (regular expression, SQL type, what the value must be)
 TYPE_CHECKS = {
-    AttributeType.INTEGER: (r"^\s*[+-]?\d{1,18}\s*$", "bigint", "an integer"),
+    AttributeType.INTEGER: (r"^\s*[+-]?\d{1,19}\s*$", "bigint", "an integer"),  # + range
     AttributeType.FLOAT: (
         r"^\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,2})?|NaN|[+-]?Infinity)\s*$",
         "double precision",
@@ -120,6 +121,12 @@ class Target:
             return None
         regex, _sql_type, what = TYPE_CHECKS[attribute.type]
         condition = f"{column} <> '' AND {column} !~ '{regex}'"
+        if attribute.type == AttributeType.INTEGER:  # 19 digits may be out of bigint's range
+            condition = (
+                f"CASE WHEN {column} = '' THEN false WHEN {column} !~ '{regex}' THEN true "
+                f"WHEN length(btrim({column})) < 19 THEN false ELSE btrim({column})::numeric "
+                f"NOT BETWEEN {BIGINT[0]} AND {BIGINT[1]} END"
+            )
         if attribute.type in (AttributeType.DATE, AttributeType.DATETIME):
             # CASE fixes the order: make_date() only sees values the regex accepted.
             day, month, year = (

@@ -80,6 +80,20 @@ def test_a_first_load_with_a_bad_row_falls_back_to_exact_rejects(schemas, lines,
     assert indexes() == schemas
 
 
+def test_integers_take_bigint_s_whole_range_on_every_path(schemas):
+    """The fast paths read integers as PostgreSQL's bigint does; the staging path's check, which
+    finds the exact rejects, takes the same 19-digit range and no more."""
+    biggest, smallest = 2**63 - 1, -(2**63)
+    lines = [f"c1,,,{biggest},,,s1,", f"c2,,,{biggest + 1},,,s1,", f"c3,,,{smallest},,,s1,"]
+    _rows, outcome = run(HEADER + "\n".join(lines) + "\n")
+    assert outcome.path == "staged"
+    assert {r["row"]: r["message"] for r in rejects_by_row(outcome)} == {
+        2: "loyalty_points: not an integer"
+    }
+    points = {k: c.loyalty_points for k, c in customers().items()}
+    assert points == {"c1": biggest, "c3": smallest}
+
+
 def test_missing_links_accepted_stay_on_the_first_load(schemas):
     _rows, outcome = run(
         "customer_id,loyalty_points,store_id\nc1,1,nowhere\n", missing_links="accept"
