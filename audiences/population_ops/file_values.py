@@ -24,6 +24,8 @@ import re
 
 from django.db import connection
 
+from audiences.services.records import BIGINT
+
 DECIMAL_DIGITS = 14  # numeric(18, 4): the type of a decimal added column
 TYPE_PATTERNS = {
     "integer": (r"^[+-]?[0-9]{1,19}$", "an integer"),  # and bigint's range
@@ -148,7 +150,7 @@ def _readable(kind: str, value: str) -> str:
         if kind == "integer":  # 19 digits may be out of bigint's range
             return (
                 f"CASE WHEN {value} !~ {_text(regex)} THEN false WHEN length({value}) < 19 "
-                f"THEN true ELSE {value}::numeric BETWEEN {-(2**63)} AND {2**63 - 1} END"
+                f"THEN true ELSE {value}::numeric BETWEEN {BIGINT[0]} AND {BIGINT[1]} END"
             )
         return f"{value} ~ {_text(regex)}"
     sql = NUMBER_TYPES[kind]

@@ -37,7 +37,7 @@ MAX_KEPT_REJECTS = 100_000
 BULK_ROWS = 100_000
 BULK_SHARE = 5  # a file of at least a fifth of the table is a bulk write
 
-BIGINT = (-(2**63), 2**63 - 1)
+BIGINT = (-(2**63), 2**63 - 1)  # the range of an integer attribute (bigint)
 _DAY = r"(0[1-9]|[12]\d|3[01])"
 _DATE = rf"[1-9]\d{{3}}-(0[1-9]|1[0-2])-{_DAY}"
 _TIME = (
@@ -352,9 +352,9 @@ def _is_empty(cursor, target):
 def bulk_indexes(cursor, target, rows):
     """The secondary indexes to drop and build again around a bulk write: when the ``rows`` to
     write are many (``BULK_ROWS``) and at least ``1 / BULK_SHARE`` of the table, building an
-    index by sorting is faster than inserting millions of keys into it one by one (measured: a 10M-row upsert
-    into a 10M-row table takes half the time). The table stays locked (readers wait) until the
-    import commits: this is what bulk loads of big files look like."""
+    index by sorting is faster than inserting millions of keys into it one by one (measured: a
+    10M-row upsert into a 10M-row table takes half the time). The table stays locked (readers
+    wait) until the import commits: this is what bulk loads of big files look like."""
     if rows is None or rows < BULK_ROWS:
         return []
     cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [target.table])

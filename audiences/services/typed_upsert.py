@@ -7,9 +7,9 @@ transaction, under the schema's writer lock:
 - inside a savepoint it calls ``copy_rows(sql)`` to stream the file into a table
   ``_typed_<backend pid>`` with the target's column types (PostgreSQL casts every value on the
   way: the same type checks as a first load), builds its primary key (duplicate and null keys
-  fail it), then runs the other checks of design 5.2 on it: required, enum and empty keys in one scan, one
-  anti-join per link when ``missing_links="reject"`` (a link into the same schema finds its
-  target in the table or in the file);
+  fail it), then runs the other checks of design 5.2 on it: required, enum and empty keys in
+  one scan, one anti-join per link when ``missing_links="reject"`` (a link into the same schema
+  finds its target in the table or in the file);
 - the rows that are new, or differ from the stored row in some column of the file, go to
   ``_changed`` (one join of the file and the table); only those are written, with one
   ``INSERT ... ON CONFLICT DO UPDATE`` whose ``WHERE`` keeps a newer stored ``version_field``.

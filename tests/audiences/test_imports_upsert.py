@@ -204,8 +204,11 @@ def test_a_changed_row_is_rewritten_in_its_own_page_and_no_index_grows(db):
     after = versions()
     moved = [k for k in after if after[k] != before[k]]
     assert len(moved) == 100 and pages > 10
-    page = {k: v.strip("()").split(",")[0] for k, v in after.items()}
-    assert all(page[k] == before[k].strip("()").split(",")[0] for k in moved)
+
+    def page(ctid):  # "(block,offset)"
+        return ctid.strip("()").split(",")[0]
+
+    assert all(page(after[k]) == page(before[k]) for k in moved)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_stat_get_xact_tuples_hot_updated('data_customer'::regclass), "
